@@ -1,0 +1,33 @@
+"""The ``scrum-bot`` command line. Each area registers its own sub-commands here.
+
+Nothing runs at import time: every command builds what it needs inside its own function.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# Modules that define ``register(subparsers)``; each adds its own sub-commands.
+COMMAND_MODULES: tuple[str, ...] = (
+    "bot.catalogue.commands",   # catalogue check | show
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="scrum-bot", description="思いやりスクラムサポート intake and referral bot")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    return int(args.func(args) or 0)

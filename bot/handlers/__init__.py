@@ -1,0 +1,1 @@
+"""Dialogue step handlers: (session, inbound, ctx) -> Turn, all pure."""

@@ -1,0 +1,1 @@
+"""Routing: normalise → crisis screen → tokenise → expand → score → cues → decide (pure stages)."""

@@ -1,0 +1,54 @@
+"""What the router decides: the contract between routing and the conversation core.
+
+``RoutingResult.kind`` is exactly one of route | multi | clarify | out_of_scope | crisis, so
+"nothing fits" is a value, never an exception or ``None``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Outcome(StrEnum):
+    ROUTE = "route"
+    MULTI = "multi"
+    CLARIFY = "clarify"
+    OUT_OF_SCOPE = "out_of_scope"
+    CRISIS = "crisis"
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    id: str          # service id in the catalogue
+    name: str
+    score: float     # 0..1, comparable within one result
+
+
+@dataclass(frozen=True, slots=True)
+class CrisisHit:
+    kind: str                    # suicide | self_harm | dv | abuse | emergency | medical | ...
+    terms: tuple[str, ...]       # the lexicon entries that fired (for staff, never logged with text)
+    line_ids: tuple[str, ...]    # catalogue crisis_lines to show, most relevant first
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingResult:
+    text: str
+    outcome: Outcome
+    matches: tuple[Match, ...] = ()          # best first, up to 5, whatever the outcome
+    needed: tuple[str, ...] = ()             # multi: every desk needed; route: the one desk
+    crisis: CrisisHit | None = None
+    explanation: dict[str, Any] = field(default_factory=dict)   # words and cues that decided it
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object `scrum-bot route` prints, one per line."""
+        return {
+            "text": self.text,
+            "outcome": self.outcome.value,
+            "matches": [{"id": m.id, "name": m.name, "score": round(m.score, 4)} for m in self.matches],
+            "crisis": None if self.crisis is None else {
+                "kind": self.crisis.kind, "terms": list(self.crisis.terms), "lines": list(self.crisis.line_ids)},
+            "explanation": self.explanation,
+        }

@@ -1,0 +1,69 @@
+"""All settings, read from environment variables into one frozen dataclass.
+
+Every field ``name`` is set by the environment variable ``SCRUM_<NAME>`` (upper case) and must be
+documented in the README's settings table (tests/test_docs.py checks this). Nothing is read at
+import time: call ``Settings.from_env(os.environ)`` in the command that needs it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from bot.errors import SettingsError
+
+PREFIX = "SCRUM_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite+aiosqlite:///var/scrum-bot.db"
+    catalogue_path: Path = Path("knowledge/services.yaml")
+    host: str = "127.0.0.1"
+    port: int = 8080
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "Settings":
+        """Builds settings from ``SCRUM_*`` variables; raises SettingsError naming a bad variable."""
+        hints = get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            var = PREFIX + f.name.upper()
+            if var in env:
+                values[f.name] = _coerce(var, hints[f.name], env[var])
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+
+def env_var(name: str) -> str:
+    return PREFIX + name.upper()
+
+
+def _coerce(var: str, typ: Any, raw: str) -> Any:
+    text = raw.strip()
+    optional = type(None) in getattr(typ, "__args__", ())
+    base = next((a for a in getattr(typ, "__args__", ()) if a is not type(None)), typ) if optional else typ
+    if optional and text == "":
+        return None
+    try:
+        if base is bool:
+            if text.lower() in {"1", "true", "yes", "on"}:
+                return True
+            if text.lower() in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError("expected true or false")
+        if base is int:
+            return int(text)
+        if base is float:
+            return float(text)
+        if base is Path:
+            return Path(text)
+        return text
+    except ValueError as exc:
+        raise SettingsError(f"{var}={raw!r}: {exc}") from None

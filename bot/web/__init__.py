@@ -1,0 +1,1 @@
+"""The aiohttp web shell: app factory, health checks, the /try page."""
