@@ -1,0 +1,46 @@
+"""The aiohttp app factory: wiring only. Each area adds its routes through ``setup(app)``.
+
+Resources (engine, catalogue, router, conversation) are built in ``cleanup_ctx`` and torn down
+there; nothing runs at import time. Handlers reach them through ``request.app[DEPS]``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+
+from bot.settings import Settings
+from bot.web.deps import Deps, build_deps
+
+DEPS = web.AppKey("deps", Deps)
+SETTINGS = web.AppKey("settings", Settings)
+
+# Modules that define ``setup(app: web.Application) -> None``: each adds its own routes.
+# A channel's module adds its webhook only when its credentials are set (read app[SETTINGS]).
+SETUP_MODULES: tuple[str, ...] = (
+    "bot.web.health",
+)
+
+DepsFactory = Callable[[Settings], Awaitable[Deps]]
+
+
+def create_app(settings: Settings, deps_factory: DepsFactory | None = None) -> web.Application:
+    """Builds the app; ``deps_factory`` lets tests inject fakes at the network edge."""
+    app = web.Application(client_max_size=1024 * 1024)
+    app[SETTINGS] = settings
+    factory = deps_factory or build_deps
+
+    async def resources(app: web.Application) -> AsyncIterator[None]:
+        deps = await factory(settings)
+        app[DEPS] = deps
+        try:
+            yield
+        finally:
+            await deps.close()
+
+    app.cleanup_ctx.append(resources)
+    for name in SETUP_MODULES:
+        importlib.import_module(name).setup(app)
+    return app
