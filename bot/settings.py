@@ -25,6 +25,16 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     log_level: str = "INFO"
+    public_base_url: str | None = None              # https://bot.example.city: where LINE/Telegram reach us
+    line_channel_secret: str | None = None          # LINE routes are on only when secret and token are set
+    line_channel_access_token: str | None = None
+    line_api_base_url: str = "https://api.line.me"
+    line_api_data_base_url: str = "https://api-data.line.me"
+    telegram_bot_token: str | None = None           # Telegram route is on only when token and secret are set
+    telegram_secret_token: str | None = None
+    telegram_api_base_url: str = "https://api.telegram.org"
+    channel_api_timeout: float = 10.0               # seconds per platform API call
+    channel_api_retries: int = 4                    # attempts per message on 5xx/429/network errors
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":
