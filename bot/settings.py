@@ -35,6 +35,8 @@ class Settings:
     telegram_api_base_url: str = "https://api.telegram.org"
     channel_api_timeout: float = 10.0               # seconds per platform API call
     channel_api_retries: int = 4                    # attempts per message on 5xx/429/network errors
+    rate_limit_messages: int = 20                   # messages per user per window (0: off); shared via the DB
+    rate_limit_window: float = 60.0                 # seconds per rate-limit window
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":

@@ -210,4 +210,16 @@ class MisrouteLabel(Base):
     reviewed: Mapped[bool] = mapped_column(default=False)
 
 
+class RateLimitWindow(Base):
+    """Messages per user in one fixed window (bot/ratelimit.py), shared by every replica.
+
+    ``bucket`` is a hash of the user key, never the platform user id itself.
+    """
+
+    __tablename__ = "rate_limit_window"
+    bucket: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window: Mapped[int] = mapped_column(Integer, primary_key=True)      # epoch seconds // window length
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
 Index("ix_ticket_desk_status", Ticket.desk, Ticket.status)
