@@ -48,6 +48,8 @@ class Inbound:
     payload: str | None = None    # set when a Choice was tapped
     channel: str = "console"
     event_id: str | None = None   # platform event id, for idempotency (webhookEventId, update_id)
+    message_id: str | None = None  # platform message id (LINE message.id): store it in TicketEvent.data
+                                  # ["platform_message_id"] as bot.store.events.message_ref(channel, id) so an unsend can redact it
 
 
 @dataclass(frozen=True, slots=True)
