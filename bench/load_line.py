@@ -1,0 +1,207 @@
+"""Load: signed LINE webhook events into ``scrum-bot serve``, which replies through the fake LINE API.
+
+One run measures, on loopback and bounded in count and time:
+
+1. a bare aiohttp handler (bench/bare_aiohttp.py: signature check + JSON parse), saturated by
+   ``--concurrency`` back-to-back senders: the baseline throughput;
+2. ``scrum-bot serve`` at a fixed open-loop rate (``--rate`` events/s for ``--duration`` s, each
+   event a text inquiry from one of ``--users`` residents, ``--redeliver`` of them sent a second
+   time as LINE redeliveries): throughput, webhook response p50/p99, and then whether every event
+   was answered exactly once (one reply per reply token, no push) and no ticket was duplicated;
+3. ``scrum-bot serve`` saturated like the bare handler: the ratio bot / bare.
+
+    .venv/bin/python bench/load_line.py                      # the 60 s, 500 events/s run
+    .venv/bin/python bench/load_line.py --rate 200 --duration 10 --out /tmp/smoke.json   # a smoke run
+    .venv/bin/python bench/load_line.py --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test
+
+It writes a JSON report (``--out``) that docs/performance.md quotes, and exits 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from harness import (LOOPBACK, CountingLineApi, Proc, closed_loop, drain, free_port, inquiry, machine_conditions,
+                     open_loop, serve_env, start_bare, start_serve, text_event, ulid_like, user_id, webhook_body)
+
+MAX_EVENTS = 200_000          # hard bounds, whatever the arguments say
+MAX_DURATION = 180.0
+
+
+def make_events(api: CountingLineApi, rng: random.Random, n: int, users: range, redeliver: float,
+                ) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """n first deliveries (+ redeliveries of some, a few events later); returns bodies and reply tokens."""
+    bodies: list[tuple[str, bytes]] = []
+    tokens: list[str] = []
+    pending: list[tuple[int, dict[str, Any]]] = []
+    for i in range(n):
+        uid = user_id(rng.choice(users))
+        tok = api.new_reply_token(uid)
+        ev = text_event(uid, inquiry(rng), tok, ulid_like(rng))
+        bodies.append(("", webhook_body(ev)))
+        tokens.append(tok)
+        if rng.random() < redeliver:
+            pending.append((i + rng.randint(1, 50), {**ev, "deliveryContext": {"isRedelivery": True}}))
+        while pending and pending[0][0] <= i:
+            bodies.append(("", webhook_body(pending.pop(0)[1])))
+    bodies += [("", webhook_body(ev)) for _, ev in pending]
+    return bodies, tokens
+
+
+async def count_tickets(db_url: str) -> dict[str, Any]:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+    engine = create_async_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            total = (await conn.execute(text("SELECT count(*) FROM ticket"))).scalar_one()
+            dup = (await conn.execute(text(
+                "SELECT count(*) FROM (SELECT user_key FROM ticket GROUP BY user_key HAVING count(*) > 1) d"))).scalar_one()
+            processed = (await conn.execute(text("SELECT count(*) FROM processed_event"))).scalar_one()
+    finally:
+        await engine.dispose()
+    return {"tickets": int(total), "users_with_duplicate_tickets": int(dup), "processed_events": int(processed)}
+
+
+async def fresh_pg(base_url: str) -> str:
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import create_async_engine
+    name = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(base_url, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
+    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
+
+
+def verify(api: CountingLineApi, tokens: list[str]) -> dict[str, Any]:
+    per_token = api.replies_per_token()
+    answered_once = sum(1 for t in tokens if per_token.get(t, 0) == 1)
+    lost = sum(1 for t in tokens if per_token.get(t, 0) == 0)
+    twice = sum(1 for t in tokens if per_token.get(t, 0) > 1)
+    rejected = {f"{p} {s}": n for (p, s), n in api.status_counts().items() if s != 200 and s != 202}
+    return {"events": len(tokens), "answered_exactly_once": answered_once, "lost": lost,
+            "answered_more_than_once": twice, "pushes": api.pushes(), "api_errors": rejected,
+            "unexpected_api_calls": list(api.unexpected)[:10]}
+
+
+async def main(a: argparse.Namespace) -> int:
+    rate, duration = a.rate, min(a.duration, MAX_DURATION)
+    n_events = min(int(rate * duration), MAX_EVENTS)
+    rng = random.Random(a.seed)
+    work = Path(tempfile.mkdtemp(prefix="scrum-load-"))
+    report: dict[str, Any] = {"conditions": machine_conditions(), "args": vars(a), "workdir": str(work)}
+    api = await CountingLineApi().start()
+    procs: list[Proc] = []
+    try:
+        # 1. the bare handler, saturated (and, for latency, at the same open-loop rate, shorter)
+        bare = await start_bare(work)
+        procs.append(bare)
+        sat_bodies = [b for _, b in make_events(api, rng, a.saturate_events, range(10**6, 10**6 + 5000), 0)[0]]
+        bare_sat = await closed_loop("bare saturated", bare.url + "/webhooks/line", sat_bodies,
+                                     concurrency=a.concurrency, max_seconds=a.saturate_seconds)
+        report["bare_saturated"] = bare_sat.summary()
+        print(json.dumps(report["bare_saturated"]), flush=True)
+        if a.bare_only:
+            bare_rate = await open_loop("bare at rate", bare.url + "/webhooks/line",
+                                        make_events(api, rng, n_events, range(2 * 10**6, 2 * 10**6 + a.users), 0)[0], rate)
+            report["bare_at_rate"] = bare_rate.summary()
+            print(json.dumps(report["bare_at_rate"]), flush=True)
+            return 0
+        bare.stop()
+
+        # 2. the bot at a fixed rate
+        db_url = a.database_url
+        if db_url.startswith("postgresql"):
+            db_url = await fresh_pg(db_url)
+        elif db_url == "sqlite":
+            db_url = f"sqlite+aiosqlite:///{work / 'load.db'}"
+        report["database"] = db_url.split("://")[0] + "://…"
+        from cryptography.fernet import Fernet
+        env = serve_env(db_url, api.url, free_port(), Fernet.generate_key().decode(),
+                        SCRUM_RATE_LIMIT_MESSAGES=str(a.rate_limit))
+        bot = await start_serve("serve", work, env)
+        procs.append(bot)
+        report["startup_s"] = round(bot.started_in, 2)
+        report["rss_mb_idle"] = round(bot.rss_mb(), 1)
+        warm, warm_tokens = make_events(api, rng, 100, range(3 * 10**6, 3 * 10**6 + 100), 0)
+        await open_loop("warm-up", bot.url + "/webhooks/line", warm, 100)
+        bodies, tokens = make_events(api, rng, n_events, range(a.users), a.redeliver)
+        cpu0 = bot.cpu_seconds()
+        at_rate = await open_loop(f"serve at {rate:g}/s", bot.url + "/webhooks/line", bodies, rate,
+                                  max_inflight=a.max_inflight)
+        report["serve_cpu_s_during_rate_run"] = round(bot.cpu_seconds() - cpu0, 1)
+        waited = await drain(api, len(tokens) + len(warm_tokens), a.drain_seconds)
+        report["serve_at_rate"] = at_rate.summary()
+        report["serve_at_rate"]["redeliveries_sent"] = len(bodies) - len(tokens)
+        report["serve_at_rate"]["replies_drained_after_s"] = round(waited, 2)
+        report["rss_mb_after_load"] = round(bot.rss_mb(), 1)
+        report["delivery"] = verify(api, tokens)
+        print(json.dumps(report["serve_at_rate"]), flush=True)
+        print(json.dumps(report["delivery"]), flush=True)
+
+        # 3. the bot saturated, for the ratio to the bare handler
+        sat_bodies = [b for _, b in make_events(api, rng, a.saturate_events, range(4 * 10**6, 4 * 10**6 + 5000), 0)[0]]
+        bot_sat = await closed_loop("serve saturated", bot.url + "/webhooks/line", sat_bodies,
+                                    concurrency=a.concurrency, max_seconds=a.saturate_seconds)
+        await drain(api, 10**9, a.drain_seconds)
+        report["serve_saturated"] = bot_sat.summary()
+        report["ratio_serve_to_bare"] = round(bot_sat.throughput() / max(bare_sat.throughput(), 1e-9), 3)
+        report["ratio_rate_run_to_bare"] = round(at_rate.throughput() / max(bare_sat.throughput(), 1e-9), 3)
+        bot.stop()
+        report["tickets"] = await count_tickets(db_url)
+        print(json.dumps(report["serve_saturated"]), flush=True)
+    finally:
+        for p in procs:
+            p.stop()
+        await api.close()
+        if a.out:
+            Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+            Path(a.out).write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    r, d = report["serve_at_rate"], report["delivery"]
+    targets = {
+        "throughput >= 0.98 x rate": r["throughput_eps"] >= 0.98 * rate,
+        "p99 <= 100 ms": r["p99_ms"] <= 100,
+        "no HTTP error": not r["errors"],
+        "every event answered exactly once": d["answered_exactly_once"] == d["events"] and d["pushes"] == 0,
+        "no duplicate ticket": report["tickets"]["users_with_duplicate_tickets"] == 0,
+    }
+    report["targets"] = targets
+    if a.out:
+        Path(a.out).write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    print(json.dumps({"ratio_serve_to_bare": report["ratio_serve_to_bare"], "targets": targets}), flush=True)
+    return 0 if all(targets.values()) else 1
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description="LINE webhook load on loopback (bounded)")
+    p.add_argument("--rate", type=float, default=500.0, help="events per second (open loop)")
+    p.add_argument("--duration", type=float, default=60.0, help=f"seconds at that rate (≤ {MAX_DURATION:g})")
+    p.add_argument("--users", type=int, default=5000, help="distinct residents sending")
+    p.add_argument("--redeliver", type=float, default=0.02, help="share of events LINE delivers a second time")
+    p.add_argument("--rate-limit", type=int, default=20, help="SCRUM_RATE_LIMIT_MESSAGES for the bot")
+    p.add_argument("--database-url", default="sqlite", help="'sqlite' (a fresh file) or a PostgreSQL base URL")
+    p.add_argument("--concurrency", type=int, default=32, help="senders in the saturation runs")
+    p.add_argument("--saturate-events", type=int, default=6000)
+    p.add_argument("--saturate-seconds", type=float, default=10.0)
+    p.add_argument("--max-inflight", type=int, default=512)
+    p.add_argument("--drain-seconds", type=float, default=60.0)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--bare-only", action="store_true", help="measure only the bare handler (driver check)")
+    p.add_argument("--out", default="", help="write the JSON report here")
+    return p.parse_args(argv)
+
+
+if __name__ == "__main__":
+    assert LOOPBACK.startswith("127.")
+    sys.exit(asyncio.run(main(parse())))
