@@ -29,7 +29,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise CatalogueError(f"{path}:{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
     if not isinstance(data, dict):
         raise CatalogueError(f"{path}: the top level must be a mapping (key: value)")
-    return data
+    # Keys starting with "x-" hold YAML anchors (shared sources) for this file only.
+    return {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
 
 
 def _describe(loc: tuple[Any, ...], data: dict[str, Any]) -> str:

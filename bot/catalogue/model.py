@@ -23,6 +23,13 @@ Id = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 HHMM = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-4]):[0-5]\d$")]
 
 
+# The shared crisis vocabulary (router lexicon <-> crisis_lines[].kinds); the lint warns on others.
+CRISIS_KINDS: tuple[str, ...] = (
+    "suicide", "self_harm", "dv", "child_abuse", "abuse", "violence", "emergency",
+    "medical_adult", "medical_child", "child", "youth", "general",
+)
+
+
 class Confidence(StrEnum):
     VERIFIED = "verified"        # an official page or official publication says so
     SECONDARY = "secondary"      # press, blogs, third-party copies only
@@ -101,6 +108,9 @@ class Site(Strict):
     service_area: str | None = None            # 市内全域, 日常生活圏域 …
     districts: tuple[str, ...] = ()            # 地区 names served, when known
     url: str | None = None
+    kind: str | None = None                    # 直営, 委託, 基幹 … (what this site is)
+    provenance: Provenance | None = None       # where the site's existence/name comes from
+    notes: tuple[str, ...] = ()                # for staff; never shown to residents
 
 
 class Service(Strict):
@@ -129,6 +139,7 @@ class Service(Strict):
     keywords: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()             # real phrasings; they double as regression tests
     url: str | None = None
+    notes: tuple[str, ...] = ()                # for staff (gaps, secondary facts); never shown to residents
 
     @model_validator(mode="after")
     def _ages(self) -> "Service":
@@ -148,6 +159,8 @@ class Department(Strict):
     hours: Hours | None = None
     email: str | None = None
     url: str | None = None
+    aliases: tuple[str, ...] = ()              # 旧課名, 通称
+    notes: tuple[str, ...] = ()                # for staff; never shown to residents
 
 
 class Meeting(Strict):
@@ -159,6 +172,9 @@ class Meeting(Strict):
     consent: str                               # what consent sharing a case here needs
     legal_basis: str | None = None
     plan_section: str | None = None
+    consent_required: bool | None = None       # True: 本人同意 needed before a case is shared here
+    confidentiality: str | None = None         # 守秘義務 that binds the members
+    notes: tuple[str, ...] = ()
 
 
 class District(Strict):
@@ -168,6 +184,9 @@ class District(Strict):
     ken: Id | None = None                      # 日常生活圏域 id, when the mapping is known
     elementary_schools: tuple[str, ...] = ()
     provenance: Provenance
+    center: str | None = None                  # 地域包括支援センター covering it, when known
+    center_provenance: Provenance | None = None
+    notes: tuple[str, ...] = ()
 
 
 class DailyLifeArea(Strict):
@@ -178,6 +197,19 @@ class DailyLifeArea(Strict):
     center: str | None = None                  # 地域包括支援センター name, when known
     districts_known: tuple[str, ...] = ()
     provenance: Provenance | None = None
+    mapping_known: bool = False                # False: which 地区 belong here is not known
+    notes: tuple[str, ...] = ()
+
+
+class AreaCenter(Strict):
+    """A 地域包括支援センター known by name, with the 地区 it is known to cover (may be partial)."""
+
+    id: Id
+    name: str
+    ken: Id | None = None
+    districts: tuple[str, ...] = ()
+    provenance: Provenance
+    notes: tuple[str, ...] = ()
 
 
 class Areas(Strict):
@@ -185,17 +217,23 @@ class Areas(Strict):
     daily_life_areas: tuple[DailyLifeArea, ...] = ()
     area_contact: Id | None = None             # desk to ask when the mapping is not known
     notes: tuple[str, ...] = ()
+    districts_provenance: Provenance | None = None   # where the list of 地区 as a whole comes from
+    centers: tuple[AreaCenter, ...] = ()       # 地域包括支援センター known by name (partial)
 
 
 class CrisisLine(Strict):
     id: Id
     name: str
-    kinds: tuple[str, ...] = Field(min_length=1)   # suicide, dv, abuse, child, emergency, medical, youth, police, general
+    kinds: tuple[str, ...] = Field(min_length=1)   # see CRISIS_KINDS
     phones: tuple[Phone, ...] = Field(min_length=1)
     hours: Hours | None = None
     for_whom: str | None = None
     anonymous: bool | None = None
     priority: int = 100                        # lower first
+    reading: str | None = None
+    operator: str | None = None
+    url: str | None = None
+    notes: tuple[str, ...] = ()                # for staff; never shown to residents
 
 
 class Meta(Strict):
@@ -247,6 +285,9 @@ class Catalogue(Strict):
         for d in self.areas.districts:
             if d.ken is not None and d.ken not in ken_ids:
                 problems.append(f"areas.districts[{d.name}].ken: unknown 日常生活圏域 {d.ken!r}")
+        for c in self.areas.centers:
+            if c.ken is not None and c.ken not in ken_ids:
+                problems.append(f"areas.centers[{c.id}].ken: unknown 日常生活圏域 {c.ken!r}")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -263,3 +304,15 @@ class Catalogue(Strict):
             if d.id == dept_id:
                 return d
         raise KeyError(dept_id)
+
+    def crisis_line(self, line_id: str) -> CrisisLine:
+        for c in self.crisis_lines:
+            if c.id == line_id:
+                return c
+        raise KeyError(line_id)
+
+    def meeting(self, meeting_id: str) -> Meeting:
+        for m in self.meetings:
+            if m.id == meeting_id:
+                return m
+        raise KeyError(meeting_id)
