@@ -40,6 +40,7 @@ class RoutingResult:
     matches: tuple[Match, ...] = ()          # best first, up to 5, whatever the outcome
     needed: tuple[str, ...] = ()             # multi: every desk needed; route: the one desk
     crisis: CrisisHit | None = None
+    offered: tuple[str, ...] = ()            # multi: extra services offered through a ticket (多機関協働)
     explanation: dict[str, Any] = field(default_factory=dict)   # words and cues that decided it
 
     def to_json(self) -> dict[str, Any]:
@@ -50,5 +51,7 @@ class RoutingResult:
             "matches": [{"id": m.id, "name": m.name, "score": round(m.score, 4)} for m in self.matches],
             "crisis": None if self.crisis is None else {
                 "kind": self.crisis.kind, "terms": list(self.crisis.terms), "lines": list(self.crisis.line_ids)},
+            "needed": list(self.needed),
+            "offered": list(self.offered),
             "explanation": self.explanation,
         }

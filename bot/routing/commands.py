@@ -1,0 +1,85 @@
+"""``scrum-bot route`` and ``scrum-bot eval``: the router on the command line.
+
+``route`` with TEXT routes each argument; without, it reads one inquiry per line from stdin and
+writes one JSON object per line, loading everything once. ``eval`` scores the golden sets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_CATALOGUE = Path("knowledge/services.yaml")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    route = sub.add_parser("route", help="route inquiries (TEXT, or one per line on stdin) to JSON lines")
+    route.add_argument("--catalogue", type=Path, default=DEFAULT_CATALOGUE)
+    route.add_argument("text", nargs="*", metavar="TEXT")
+    route.set_defaults(func=_route)
+    ev = sub.add_parser("eval", help="score the router on the golden sets, beside a plain BM25 baseline")
+    ev.add_argument("--split", choices=("dev", "heldout", "all"), default="all")
+    ev.add_argument("--catalogue", type=Path, default=DEFAULT_CATALOGUE)
+    ev.add_argument("--golden", type=Path, default=None, help="folder of dev.tsv/heldout.tsv")
+    ev.add_argument("--errors", action="store_true", help="list the dev errors with their sentences")
+    ev.set_defaults(func=_eval)
+
+
+def _build(path: Path):
+    from bot.catalogue.loader import load_catalogue
+    from bot.errors import CatalogueError
+    from bot.routing.router import build_router
+
+    try:
+        cat = load_catalogue(path)
+    except CatalogueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None, None
+    return cat, build_router(cat)
+
+
+def _route(args: argparse.Namespace) -> int:
+    _, router = _build(args.catalogue)
+    if router is None:
+        return 1
+    out = sys.stdout
+    lines = args.text if args.text else (ln.rstrip("\r\n") for ln in sys.stdin)
+    for text in lines:
+        if not args.text and not text.strip():
+            continue
+        out.write(json.dumps(router.route(text).to_json(), ensure_ascii=False) + "\n")
+        out.flush()
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from bot.routing.evaluate import GOLDEN_DIR, Baseline, baseline_tokens, evaluate, load_golden
+
+    t0 = time.perf_counter()
+    cat, router = _build(args.catalogue)
+    if router is None:
+        return 1
+    load_s = time.perf_counter() - t0
+    folder = args.golden or GOLDEN_DIR
+    splits = ["dev", "heldout"] if args.split == "all" else [args.split]
+    baseline = Baseline(cat, baseline_tokens(router.tokeniser))
+    print(f"catalogue {args.catalogue}: {len(cat.services)} services; router built in {load_s:.2f} s")
+    status = 0
+    for split in splits:
+        path = folder / f"{split}.tsv"
+        if not path.exists():
+            print(f"== {split}: {path} not found")
+            status = 1
+            continue
+        items = load_golden(path)
+        rep = evaluate(router.route, items)
+        base = evaluate(baseline.route, items)
+        # held-out: aggregates and confusion pair counts only, never sentences
+        for line in rep.lines(f"{split} (router)", sentences=args.errors and split == "dev"):
+            print(line)
+        for line in base.lines(f"{split} (plain BM25 baseline)", sentences=False)[:11]:
+            print(line)
+    return status

@@ -1,0 +1,188 @@
+"""Stage 2: the crisis screen. Always first; cheap; says yes when unsure.
+
+A lexicon term fires on the normalised text or, through its hiragana reading, on the reading of the
+inquiry (しにたい == 死にたい). An occurrence is discarded when it is negated or framed as learning,
+prevention, fiction or hyperbole ("死にたいとは思わない", "虐待防止の講座", "ドラマで虐待").
+Weak terms (限界, 助けて, …) need a second crisis signal. Each kind maps to the catalogue's crisis
+lines by their ``kinds``, verified lines first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.routing.normalise import to_hiragana
+from bot.routing.result import CrisisHit
+from bot.routing.tokenise import Analysis
+
+_SENTENCE_END = re.compile(r"[。！？!?\n]")
+_SKIP_AFTER = " 、,・…"
+_KANA_ONLY = re.compile(r"^[\u3041-\u309f\u30a0-\u30ffー]+$")
+_ASCII_WORD = re.compile(r"^[a-z0-9]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    text: str                # normalised surface form
+    reading: str             # hiragana reading ("" when not usable)
+    kind: str
+    weak: bool
+    by_context: bool
+    kana_only: bool
+    ascii_word: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    term: Term
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class LineRef:
+    id: str
+    kinds: tuple[str, ...]
+    verified: bool
+    priority: int
+
+
+class CrisisScreen:
+    """Built once from data/crisis.yaml and the catalogue's crisis lines; ``screen()`` is pure."""
+
+    def __init__(self, data: Mapping[str, Any], normalise: Callable[[str], str],
+                 read: Callable[[str], str], lines: Sequence[LineRef]) -> None:
+        weak = {normalise(w) for w in data.get("weak", ())}
+        by_ctx = {normalise(w) for w in data.get("resolve_by_context", ())}
+        self.priority: tuple[str, ...] = tuple(data["priority"])
+        terms: list[Term] = []
+        seen: set[str] = set()
+        for kind, words in data["kinds"].items():
+            for w in words:
+                t = normalise(str(w))
+                if not t or t in seen:
+                    continue
+                seen.add(t)
+                reading = to_hiragana(read(t))
+                kana_only = bool(_KANA_ONLY.match(t))
+                terms.append(Term(t, reading if len(reading) >= 3 and reading != t else "",
+                                  kind, t in weak, t in by_ctx, kana_only, bool(_ASCII_WORD.match(t))))
+        self.terms = tuple(sorted(terms, key=lambda x: -len(x.text)))
+        self.context = {k: tuple(normalise(w) for w in v) for k, v in (data.get("context") or {}).items()}
+        self._suffix = self._both(data.get("suffix_suppress", ()), normalise, read)
+        self._prefix = self._both(data.get("prefix_suppress", ()), normalise, read)
+        self._present = self._both(data.get("present_markers", ()), normalise, read)
+        self._window = int(data.get("prefix_window", 20))
+        self.lines = tuple(lines)
+
+    @staticmethod
+    def _both(words: Iterable[str], normalise: Callable[[str], str], read: Callable[[str], str]) -> tuple[str, ...]:
+        out: set[str] = set()
+        for w in words:
+            t = normalise(str(w))
+            out.add(t)
+            out.add(to_hiragana(read(t)))
+        return tuple(sorted(x for x in out if x))
+
+    # --- matching --------------------------------------------------------------------------
+    def _suppressed(self, stream: str, start: int, end: int) -> bool:
+        rest = stream[end:end + 16].lstrip(_SKIP_AFTER)
+        if rest.startswith(self._suffix):
+            return True
+        sent_start = 0
+        for m in _SENTENCE_END.finditer(stream, 0, start):
+            sent_start = m.end()
+        before = stream[max(sent_start, start - self._window):start]
+        if any(p in before for p in self._prefix):
+            sent_end_m = _SENTENCE_END.search(stream, end)
+            sentence = stream[sent_start:sent_end_m.start() if sent_end_m else len(stream)]
+            return not any(p in sentence for p in self._present)
+        return False
+
+    def _kind(self, term: Term, stream: str, start: int) -> str:
+        if not term.by_context:
+            return term.kind
+        sent_start = 0
+        for m in _SENTENCE_END.finditer(stream, 0, start):
+            sent_start = m.end()
+        m_end = _SENTENCE_END.search(stream, start)
+        sentence_before = stream[sent_start:start]
+        sentence_after = stream[start:m_end.start() if m_end else len(stream)]
+        best, best_dist = term.kind, None
+        for kind, cues in self.context.items():
+            for cue in cues:
+                i = sentence_before.rfind(cue)
+                if i >= 0:
+                    dist = len(sentence_before) - i
+                elif (j := sentence_after.find(cue)) >= 0:
+                    dist = 100 + j          # a cue after the term counts less than one before it
+                else:
+                    continue
+                if best_dist is None or dist < best_dist:
+                    best, best_dist = kind, dist
+        return best
+
+    def find(self, norm: str, analysis: Analysis | None) -> list[Occurrence]:
+        """Every un-suppressed lexicon occurrence, on the text and on its reading."""
+        found: list[Occurrence] = []
+        token_starts = {t.start for t in analysis.tokens} if analysis else None
+        reading = analysis.reading if analysis else to_hiragana(norm)
+        reading_starts = analysis.reading_starts if analysis else None
+        taken: dict[bool, list[tuple[int, int]]] = {True: [], False: []}
+        hit_terms: set[str] = set()
+        for term in self.terms:
+            for stream, needle, starts, is_text in ((norm, term.text, token_starts, True),
+                                                    (reading, term.reading, reading_starts, False)):
+                if not needle or (not is_text and term.text in hit_terms):
+                    continue
+                i = stream.find(needle)
+                while i >= 0:
+                    end = i + len(needle)
+                    ok = True
+                    if term.ascii_word:
+                        ok = (i == 0 or not stream[i - 1].isascii() or not stream[i - 1].isalnum()) and \
+                             (end == len(stream) or not stream[end].isascii() or not stream[end].isalnum())
+                    elif (term.kana_only or not is_text) and starts is not None and i not in starts:
+                        ok = False
+                    if ok and any(a <= i < b for a, b in taken[is_text]):
+                        ok = False          # inside a longer term already found
+                    if ok and not self._suppressed(stream, i, end):
+                        found.append(Occurrence(term, self._kind(term, stream, i)))
+                        hit_terms.add(term.text)
+                        taken[is_text].append((i, end))
+                        if term.reading and is_text:
+                            j = reading.find(term.reading)
+                            if j >= 0:
+                                taken[False].append((j, j + len(term.reading)))
+                        break
+                    i = stream.find(needle, i + 1)
+                if term.text in hit_terms:
+                    break
+        return found
+
+    def screen(self, norm: str, analysis: Analysis | None) -> CrisisHit | None:
+        """A CrisisHit when a strong term fires, or two weak ones; else None."""
+        occ = self.find(norm, analysis)
+        strong = [o for o in occ if not o.term.weak]
+        if not strong and len({o.term.text for o in occ}) < 2:
+            return None
+        deciding = strong or occ
+        rank = {k: i for i, k in enumerate(self.priority)}
+        kinds = sorted({o.kind for o in deciding}, key=lambda k: rank.get(k, len(rank)))
+        others = sorted({o.kind for o in occ} - set(kinds), key=lambda k: rank.get(k, len(rank)))
+        return CrisisHit(kind=kinds[0], terms=tuple(dict.fromkeys(o.term.text for o in occ)),
+                         line_ids=self.lines_for(kinds + others))
+
+    def lines_for(self, kinds: Sequence[str]) -> tuple[str, ...]:
+        """Catalogue crisis lines for these kinds in order, verified first, then by priority."""
+        out: list[str] = []
+        for kind in [*kinds, "general"]:
+            for line in sorted((ln for ln in self.lines if kind in ln.kinds),
+                               key=lambda ln: (not ln.verified, ln.priority)):
+                if line.id not in out:
+                    out.append(line.id)
+            if out and kind == "general":
+                break
+        return tuple(out)

@@ -1,0 +1,98 @@
+"""Stage 6: cues that words alone miss: ages, life stages, and who the inquiry is about.
+
+``Cues.extract(text)`` reads "19歳", "80代の母", "生後3か月", "高校生", "妊娠中" into age ranges
+and life stages; ``fit(cues, service)`` compares them with the service's minimum_age, maximum_age
+and life_stages (data-driven: no service ids here).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bot.catalogue.model import Service
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    ages: tuple[tuple[int, int], ...]      # age ranges of the people mentioned
+    stages: tuple[str, ...]                # life stages mentioned
+    about: str                             # 本人 | 家族 | 近所
+    words: tuple[str, ...]                 # what was read (for the explanation)
+
+
+class Cues:
+    def __init__(self, data: Mapping[str, Any], normalise: Callable[[str], str]) -> None:
+        self.stage_ages: dict[str, tuple[int, int] | None] = {
+            k: (tuple(v["ages"]) if v and v.get("ages") else None) for k, v in data["stages"].items()}
+        self.words = sorted(((normalise(k), tuple(v.get("stages", ())), tuple(v["ages"]) if v.get("ages") else None)
+                             for k, v in data["words"].items()), key=lambda x: -len(x[0]))
+        self.age_patterns = [(re.compile(a["pattern"]), a["kind"]) for a in data["ages"]]
+        self.about = [(label, tuple(normalise(w) for w in words)) for label, words in data["about"].items()]
+
+    def extract(self, text: str) -> Found:
+        ages: list[tuple[int, int]] = []
+        stages: list[str] = []
+        words: list[str] = []
+        for rx, kind in self.age_patterns:
+            for m in rx.finditer(text):
+                n = int(m.group(1))
+                if kind == "years" and n <= 120:
+                    ages.append((n, n))
+                elif kind == "decade":
+                    ages.append((n * 10, n * 10 + 9))
+                elif kind == "infant":
+                    ages.append((0, 0 if n < 12 else 1))
+                    stages.append("乳幼児")
+                elif kind == "pregnancy":
+                    stages.append("妊娠中")
+                else:
+                    continue
+                words.append(m.group(0))
+        covered = text
+        for w, st, rng in self.words:
+            if w in covered:
+                covered = covered.replace(w, "\0")
+                stages.extend(st)
+                if rng:
+                    ages.append(rng)
+                words.append(w)
+        about = "本人"
+        for label, ws in self.about:
+            if any(w in text for w in ws):
+                about = label
+                break
+        return Found(tuple(dict.fromkeys(ages)), tuple(dict.fromkeys(stages)), about, tuple(words))
+
+    def service_range(self, svc: Service) -> tuple[int, int] | None:
+        if svc.minimum_age is None and svc.maximum_age is None:
+            return None
+        return (svc.minimum_age or 0, svc.maximum_age if svc.maximum_age is not None else 120)
+
+    def fit(self, found: Found, svc: Service) -> float:
+        """+1 when a mentioned person fits the service's ages/stages, -1 when none does, 0 if unknown."""
+        if not found.ages and not found.stages:
+            return 0.0
+        rng = self.service_range(svc)
+        svc_stages = set(svc.life_stages)
+        verdicts: list[bool] = []
+        if rng is not None:
+            for lo, hi in found.ages:
+                verdicts.append(lo <= rng[1] and hi >= rng[0])
+        if svc_stages:
+            for st in found.stages:
+                verdicts.append(st in svc_stages)
+            if rng is None:
+                for lo, hi in found.ages:
+                    verdicts.append(any(r is not None and lo <= r[1] and hi >= r[0]
+                                        for s in svc_stages if (r := self.stage_ages.get(s)) is not None))
+        elif rng is not None:
+            for st in found.stages:
+                r = self.stage_ages.get(st)
+                if r is not None:
+                    verdicts.append(r[0] <= rng[1] and r[1] >= rng[0])
+        if not verdicts:
+            return 0.0
+        return 1.0 if any(verdicts) else -1.0

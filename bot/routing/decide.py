@@ -1,0 +1,97 @@
+"""Stage 7: decide. route | multi | clarify | out_of_scope | crisis from scores, cues and vocabulary.
+
+Pure: ``decide(ranked, contrib, signals, params) -> Decision``. A second need is found by
+"explaining away": the terms that the best desk accounts for are removed, and what is left must
+still clear the bar for another desk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from bot.routing.result import Outcome
+
+
+@dataclass(frozen=True)
+class Params:
+    route_min: float = 2.2          # evidence a desk needs to be routed to
+    weak: float = 1.2               # below this a message says nothing about a desk
+    oos_override: float = 4.5       # welfare evidence that outweighs out-of-scope words
+    multi_min: float = 2.4          # evidence left for a second, independent need
+    multi_ratio: float = 0.30       # ... and relative to the first need
+    close_ratio: float = 0.88       # a second desk this close makes the message ambiguous ...
+    close_below: float = 4.0        # ... unless the best desk is this sure
+    share: float = 0.6              # a term belongs to the best desk when it takes this share of it
+    max_needs: int = 3
+
+
+@dataclass(frozen=True)
+class Signals:
+    crisis: bool = False
+    out_of_scope: tuple[str, ...] = ()
+    vague: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: Outcome
+    order: tuple[str, ...]                  # service ids, what to show first
+    needed: tuple[str, ...] = ()
+    reason: str = ""
+    second: dict[str, float] = field(default_factory=dict)
+
+
+def _remaining(sid: str, owned: set[str], contrib: Mapping[str, Mapping[str, float]]) -> float:
+    return sum(c for t, c in contrib.get(sid, {}).items() if t not in owned)
+
+
+def _owned_terms(sid: str, contrib: Mapping[str, Mapping[str, float]], share: float) -> set[str]:
+    """The terms for which ``sid`` is (nearly) the best-scoring desk."""
+    best: dict[str, float] = {}
+    for terms in contrib.values():
+        for t, c in terms.items():
+            if c > best.get(t, 0.0):
+                best[t] = c
+    return {t for t, c in contrib.get(sid, {}).items() if c >= share * best[t]}
+
+
+def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[str, float]],
+           signals: Signals, p: Params = Params()) -> Decision:
+    order = tuple(sid for sid, s in ranked if s > 0)
+    top = ranked[0][1] if ranked else 0.0
+    if signals.crisis:
+        needed = tuple(sid for sid, s in ranked[:2] if s >= p.route_min and s >= 0.6 * top)
+        return Decision(Outcome.CRISIS, order, needed, "crisis lexicon")
+    if signals.out_of_scope and top < p.oos_override:
+        return Decision(Outcome.OUT_OF_SCOPE, order, (), f"out-of-scope words, welfare score {top:.2f}")
+    if top < p.weak:
+        if signals.vague or top > 0:
+            return Decision(Outcome.CLARIFY, order, (), "too vague")
+        return Decision(Outcome.OUT_OF_SCOPE, order, (), "no welfare words")
+    if top < p.route_min:
+        return Decision(Outcome.CLARIFY, order, (), f"weak evidence {top:.2f}")
+
+    # several independent needs?
+    needs = [ranked[0][0]]
+    owned = _owned_terms(ranked[0][0], contrib, p.share)
+    second: dict[str, float] = {}
+    while len(needs) < p.max_needs:
+        left = sorted(((sid, _remaining(sid, owned, contrib)) for sid, s in ranked if sid not in needs),
+                      key=lambda x: -x[1])
+        if not left:
+            break
+        sid, rest = left[0]
+        second[sid] = round(rest, 3)
+        if rest >= p.multi_min and rest >= p.multi_ratio * top:
+            needs.append(sid)
+            owned |= _owned_terms(sid, contrib, p.share)
+        else:
+            break
+    if len(needs) > 1:
+        rest_order = tuple(s for s in order if s not in needs)
+        return Decision(Outcome.MULTI, tuple(needs) + rest_order, tuple(needs), "independent needs", second)
+
+    if len(ranked) > 1 and ranked[1][1] >= p.close_ratio * top and top < p.close_below:
+        return Decision(Outcome.CLARIFY, order, (), f"close: {ranked[1][1] / top:.2f} of the best", second)
+    return Decision(Outcome.ROUTE, order, (order[0],), "one clear desk", second)

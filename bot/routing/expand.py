@@ -1,0 +1,85 @@
+"""Stage 4: terms and synonym expansion.
+
+``terms(analysis)`` turns tokens into weighted index terms: the mode-C normalized form (1.0), the
+mode-A parts of a compound (0.5), and the canonical form ``≡X`` of every curated synonym group the
+word or a phrase of the text belongs to (0.8). Documents and inquiries go through the same function,
+so ケア in an inquiry meets 介護 in a service through ``≡介護``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.routing.tokenise import CONTENT_POS, Analysis
+
+SYN = "≡"
+W_NORM, W_SUB, W_SYN = 1.0, 0.5, 0.8
+
+
+@dataclass(frozen=True)
+class Expander:
+    stop: frozenset[str]
+    word_groups: Mapping[str, tuple[str, ...]]        # normalized form -> canonical terms
+    phrase_groups: Mapping[str, tuple[str, ...]]      # normalised surface phrase -> canonical terms
+    synonym_of: Mapping[str, str] = field(default_factory=dict)   # canonical -> group head (display)
+
+    @classmethod
+    def build(cls, data: Mapping[str, Any], normalise: Callable[[str], str],
+              analyse: Callable[[str], Analysis]) -> "Expander":
+        stop = frozenset(str(w) for w in data.get("stop", ()))
+        words: dict[str, list[str]] = {}
+        phrases: dict[str, list[str]] = {}
+        for group in data.get("groups", ()):
+            head = normalise(str(group[0]))
+            canon = SYN + head
+            for entry in group:
+                text = normalise(str(entry))
+                toks = [t for t in analyse(text).tokens if t.pos in CONTENT_POS or t.pos == "名詞"]
+                if len(toks) == 1 and toks[0].surface == text:
+                    words.setdefault(toks[0].norm, []).append(canon)
+                    words.setdefault(text, []).append(canon)
+                elif text:
+                    phrases.setdefault(text, []).append(canon)
+        return cls(stop, {k: tuple(dict.fromkeys(v)) for k, v in words.items()},
+                   {k: tuple(dict.fromkeys(v)) for k, v in phrases.items()})
+
+    def terms(self, analysis: Analysis, norm_text: str | None = None) -> dict[str, float]:
+        """Weighted bag of index terms for one text (max weight per term)."""
+        out: dict[str, float] = {}
+
+        def add(term: str, w: float) -> None:
+            if out.get(term, 0.0) < w:
+                out[term] = w
+
+        for tok in analysis.tokens:
+            if tok.pos not in CONTENT_POS or tok.norm in self.stop or tok.surface in self.stop:
+                continue
+            if tok.pos in ("接尾辞", "接頭辞") and len(tok.norm) < 2:
+                continue
+            add(tok.norm, W_NORM)
+            for c in self.word_groups.get(tok.norm, ()) or self.word_groups.get(tok.surface, ()):
+                add(c, W_SYN)
+            for sub in tok.subs:
+                if sub not in self.stop and len(sub) > 1:
+                    add(sub, W_SUB)
+                    for c in self.word_groups.get(sub, ()):
+                        add(c, W_SUB)
+        text = analysis.text if norm_text is None else norm_text
+        for phrase, canons in self.phrase_groups.items():
+            if phrase in text:
+                for c in canons:
+                    add(c, W_SYN)
+        return out
+
+    def explain(self, term: str) -> str:
+        return term
+
+
+def merge(bags: Iterable[Mapping[str, float]]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for bag in bags:
+        for k, v in bag.items():
+            out[k] = out.get(k, 0.0) + v
+    return out

@@ -1,0 +1,45 @@
+"""Stage 1: normalise. NFKC, width, invisible characters, kana/kanji variants and colloquial words.
+
+Pure: ``Normaliser(table)(text) -> str``. The table comes from data/normalise.yaml.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+
+_INVISIBLE = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_SPACES = re.compile(r"[ \t\u3000]+")
+_NEWLINES = re.compile(r"[\r\n\u2028\u2029]+")
+_LONG_RUN = re.compile(r"(.)\1{3,}")          # ーーーー, ！！！！, ああああ → two of them
+_KATA = "".join(chr(c) for c in range(0x30A1, 0x30F7))
+_HIRA = "".join(chr(c) for c in range(0x3041, 0x3097))
+_TO_HIRA = str.maketrans(_KATA, _HIRA)
+# Wave dashes and tildes typed as long vowel marks or separators.
+_DASHES = str.maketrans({"〜": "~", "～": "~", "−": "-", "‐": "-", "―": "ー", "─": "ー"})
+
+
+def to_hiragana(text: str) -> str:
+    """Katakana → hiragana (other characters unchanged)."""
+    return text.translate(_TO_HIRA)
+
+
+class Normaliser:
+    """Folds the ways residents type the same thing into one form."""
+
+    def __init__(self, table: Mapping[str, str]) -> None:
+        pairs = {unicodedata.normalize("NFKC", k).lower(): unicodedata.normalize("NFKC", v).lower() for k, v in table.items() if k}
+        self._table = pairs
+        keys = sorted(pairs, key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, keys))) if keys else None
+
+    def __call__(self, text: str) -> str:
+        t = unicodedata.normalize("NFKC", text)
+        t = _INVISIBLE.sub("", t).translate(_DASHES)
+        t = _NEWLINES.sub("。", t)
+        t = _SPACES.sub(" ", t).strip().lower()
+        t = _LONG_RUN.sub(r"\1\1", t)
+        if self._pattern is not None:
+            t = self._pattern.sub(lambda m: self._table[m.group(0)], t)
+        return t

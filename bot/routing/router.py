@@ -1,0 +1,181 @@
+"""The router: normalise → screen → tokenise → expand → score → cues → decide.
+
+``build_router(catalogue)`` does all the work that can be done once (Sudachi, the crisis lexicon and
+its readings, the synonym table, the BM25 index, the phrase tables); ``Router.route(text)`` is then
+one Sudachi pass and a few dictionary walks. The engine knows no city: every service, age range and
+crisis line comes from the catalogue, every word list from bot/routing/data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.catalogue.model import Catalogue, Confidence, Field_, Service
+from bot.routing import data as routing_data
+from bot.routing.crisis import CrisisScreen, LineRef
+from bot.routing.cues import Cues
+from bot.routing.decide import Params, Signals, decide
+from bot.routing.expand import SYN, Expander, merge
+from bot.routing.normalise import Normaliser
+from bot.routing.result import CrisisHit, Match, Outcome, RoutingResult
+from bot.routing.score import FIELD_WEIGHTS, Doc, Index
+from bot.routing.tokenise import Analysis, SudachiTokeniser, Tokeniser
+
+MAX_CHARS = 1000          # what is analysed of one inquiry (the crisis screen reads all of it)
+CUE_BONUS, CUE_MALUS = 0.35, 0.45
+
+
+def _verified(line) -> bool:
+    return any(ph.provenance.confidence == Confidence.VERIFIED for ph in line.phones)
+
+
+def _scale(score: float) -> float:
+    return score / (score + 4.0) if score > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class Router:
+    catalogue: Catalogue
+    tokeniser: Tokeniser
+    normalise: Normaliser
+    screener: CrisisScreen
+    expander: Expander
+    index: Index
+    cues: Cues
+    services: Mapping[str, Service]
+    routable: tuple[str, ...]
+    offers: tuple[str, ...]
+    oos_words: tuple[str, ...]
+    vague_words: tuple[str, ...]
+    params: Params = Params()
+
+    # --- stages ----------------------------------------------------------------------------
+    def _analyse(self, norm: str) -> Analysis:
+        return self.tokeniser.analyse(norm[:MAX_CHARS])
+
+    def screen(self, text: str) -> CrisisHit | None:
+        """The crisis screen alone (normalise + one tokeniser pass + lexicon)."""
+        norm = self.normalise(text)
+        return self.screener.screen(norm, self._analyse(norm))
+
+    def route(self, text: str) -> RoutingResult:
+        norm = self.normalise(text)
+        analysis = self._analyse(norm)
+        hit = self.screener.screen(norm, analysis)
+        terms = self.expander.terms(analysis, norm[:MAX_CHARS])
+        scored = self.index.score(terms, norm[:MAX_CHARS])
+        found = self.cues.extract(norm[:MAX_CHARS])
+        totals: dict[str, float] = {}
+        cue_effects: dict[str, str] = {}
+        for sid in self.routable:
+            s = scored.totals.get(sid, 0.0)
+            if s <= 0:
+                continue
+            fit = self.cues.fit(found, self.services[sid])
+            if fit > 0:
+                s *= 1 + CUE_BONUS
+                cue_effects[sid] = "fits"
+            elif fit < 0:
+                s *= CUE_MALUS
+                cue_effects[sid] = "does not fit"
+            totals[sid] = s
+        ranked = sorted(totals.items(), key=lambda x: (-x[1], self.routable.index(x[0])))
+        contrib = {sid: scored.contrib.get(sid, {}) for sid in totals}
+        if cue_effects:   # keep the explaining-away stage consistent with the adjusted totals
+            for sid, eff in cue_effects.items():
+                f = (1 + CUE_BONUS) if eff == "fits" else CUE_MALUS
+                contrib[sid] = {t: c * f for t, c in contrib[sid].items()}
+        oos = tuple(w for w in self.oos_words if w in norm)
+        vague = tuple(w for w in self.vague_words if w in norm)
+        d = decide(ranked, contrib, Signals(hit is not None, oos, vague), self.params)
+        order = list(d.order)
+        if d.outcome is Outcome.CLARIFY and len(order) < 2:
+            order += [sid for sid in self._default_choices() if sid not in order]
+        matches = tuple(Match(sid, self.services[sid].name, _scale(totals.get(sid, 0.0))) for sid in order[:5])
+        explanation = {
+            "normalised": norm if norm != text else None,
+            "reason": d.reason,
+            "terms": {sid: self._top_terms(contrib.get(sid, {})) for sid in order[:3] if sid in contrib},
+            "synonyms": sorted(t[1:] for t in terms if t.startswith(SYN)),
+            "cues": {"ages": [list(a) for a in found.ages], "stages": list(found.stages),
+                     "about": found.about, "words": list(found.words), "effect": cue_effects},
+            "out_of_scope_words": list(oos),
+            "vague_words": list(vague),
+        }
+        if hit is not None:
+            explanation["crisis_terms"] = list(hit.terms)
+        if d.second:
+            explanation["second_need"] = d.second
+        offered = self.offers if d.outcome is Outcome.MULTI else ()
+        return RoutingResult(text=text, outcome=d.outcome, matches=matches, needed=d.needed, crisis=hit,
+                             offered=offered, explanation=explanation)
+
+    @staticmethod
+    def _top_terms(c: Mapping[str, float], n: int = 6) -> dict[str, float]:
+        return {t: round(v, 2) for t, v in sorted(c.items(), key=lambda x: -x[1])[:n]}
+
+    def _default_choices(self) -> list[str]:
+        """One routable desk per field, in catalogue order: the choices when nothing is known."""
+        seen: set[str] = set()
+        out: list[str] = []
+        for sid in self.routable:
+            fs = [f for f in self.services[sid].fields if f not in seen]
+            if fs:
+                seen.update(fs)
+                out.append(sid)
+        return out[:5]
+
+
+def _service_fields(svc: Service) -> dict[str, list[str]]:
+    return {
+        "name": [svc.name],
+        "aliases": list(svc.aliases),
+        "keywords": list(svc.keywords),
+        "description": [svc.description],
+        "eligibility": [svc.eligibility_description] if svc.eligibility_description else [],
+        "examples": list(svc.examples),
+    }
+
+
+def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None) -> Router:
+    """Builds everything once: dictionary, lexicons with readings, synonym table, BM25 index."""
+    tok = tokeniser if tokeniser is not None else SudachiTokeniser()
+    normalise = Normaliser(routing_data.load("normalise")["replace"])
+
+    def read(t: str) -> str:
+        return tok.analyse(t).reading
+
+    lines = [LineRef(ln.id, tuple(ln.kinds), _verified(ln), ln.priority) for ln in catalogue.crisis_lines]
+    screener = CrisisScreen(routing_data.load("crisis"), normalise, read, lines)
+    expander = Expander.build(routing_data.load("synonyms"), normalise, tok.analyse)
+
+    docs: list[Doc] = []
+    phrases: dict[str, dict[str, float]] = {}
+    for svc in catalogue.services:
+        if not svc.routable:
+            continue
+        bags = []
+        for fname, texts in _service_fields(svc).items():
+            w = FIELD_WEIGHTS[fname]
+            for t in texts:
+                nt = normalise(t)
+                bag = expander.terms(tok.analyse(nt), nt)
+                bags.append({k: v * w for k, v in bag.items()})
+                if fname in ("name", "aliases", "keywords") and len(nt) >= 2:
+                    phrases.setdefault(nt, {})[svc.id] = 1.0
+        tf = merge(bags)
+        docs.append(Doc(svc.id, tf, sum(tf.values())))
+    # a phrase shared by many desks says little: weight it by 1/number of desks
+    phrases = {p: {sid: 1.0 / len(s) for sid in s} for p, s in phrases.items()}
+    index = Index(docs, phrases)
+    scope = routing_data.load("scope")
+    routable = tuple(s.id for s in catalogue.services if s.routable)
+    offers = tuple(s.id for s in catalogue.services if not s.routable and Field_.ZEN in s.fields)
+    return Router(
+        catalogue=catalogue, tokeniser=tok, normalise=normalise, screener=screener, expander=expander,
+        index=index, cues=Cues(routing_data.load("cues"), normalise),
+        services={s.id: s for s in catalogue.services}, routable=routable, offers=offers,
+        oos_words=tuple(dict.fromkeys(normalise(w) for w in scope["out_of_scope"])),
+        vague_words=tuple(dict.fromkeys(normalise(w) for w in scope["vague"])),
+    )

@@ -1,0 +1,91 @@
+"""Stage 5: score every service. BM25 over each service's fields, plus exact and typo-tolerant phrases.
+
+The index is built once from the catalogue: each service is one document whose fields (name,
+aliases, keywords, description, eligibility, examples) add weighted term frequencies (a small BM25F).
+``score()`` returns per-service totals and per-term contributions, so later stages can explain a
+decision and can "explain away" the terms of one need to look for a second one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+# How much one occurrence in each field counts.
+FIELD_WEIGHTS: Mapping[str, float] = {
+    "name": 3.0, "aliases": 3.0, "keywords": 3.0, "examples": 1.0, "description": 1.0, "eligibility": 0.6,
+}
+K1, B = 1.2, 0.4
+PHRASE_BONUS = 1.5        # a whole keyword/alias/name found verbatim
+FUZZY_CUTOFF = 84         # rapidfuzz ratio for a typo'd keyword
+
+
+@dataclass(frozen=True)
+class Doc:
+    id: str
+    tf: Mapping[str, float]
+    length: float
+
+
+@dataclass(frozen=True)
+class Scored:
+    totals: dict[str, float]                      # service id -> score
+    contrib: dict[str, dict[str, float]]          # service id -> term -> contribution
+    phrases: dict[str, list[str]]                 # service id -> phrases found verbatim or fuzzily
+
+
+class Index:
+    def __init__(self, docs: Sequence[Doc], phrases: Mapping[str, Mapping[str, float]]) -> None:
+        self.docs = tuple(docs)
+        n = len(self.docs)
+        df: dict[str, int] = {}
+        for d in self.docs:
+            for t in d.tf:
+                df[t] = df.get(t, 0) + 1
+        self.idf = {t: math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        self.avglen = (sum(d.length for d in self.docs) / n) if n else 1.0
+        # term -> list of (doc id, saturated tf part), precomputed: scoring is a dict walk.
+        post: dict[str, list[tuple[str, float]]] = {}
+        for d in self.docs:
+            norm = K1 * (1 - B + B * d.length / self.avglen)
+            for t, f in d.tf.items():
+                post.setdefault(t, []).append((d.id, self.idf[t] * f * (K1 + 1) / (f + norm)))
+        self.postings = post
+        self.phrases = {p: dict(s) for p, s in phrases.items()}
+        self.fuzzy_choices = [p for p in self.phrases if len(p) >= 4]
+
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        return frozenset(self.postings)
+
+    def score(self, terms: Mapping[str, float], text: str, fuzzy: bool = True) -> Scored:
+        totals: dict[str, float] = {}
+        contrib: dict[str, dict[str, float]] = {}
+        for t, w in terms.items():
+            for sid, part in self.postings.get(t, ()):
+                c = w * part
+                totals[sid] = totals.get(sid, 0.0) + c
+                contrib.setdefault(sid, {})[t] = c
+        found: dict[str, list[str]] = {}
+        for p, sids in self.phrases.items():
+            if p in text:
+                for sid, w in sids.items():
+                    totals[sid] = totals.get(sid, 0.0) + PHRASE_BONUS * w
+                    contrib.setdefault(sid, {})["「" + p + "」"] = PHRASE_BONUS * w
+                    found.setdefault(sid, []).append(p)
+        if fuzzy and self.fuzzy_choices and len(text) >= 4:
+            for p, sc, _ in process.extract(text, self.fuzzy_choices, scorer=fuzz.partial_ratio,
+                                            score_cutoff=FUZZY_CUTOFF, limit=8):
+                if p in text:
+                    continue
+                for sid, w in self.phrases[p].items():
+                    bonus = PHRASE_BONUS * w * (sc / 100.0) * 0.7
+                    key = "~「" + p + "」"
+                    if bonus > contrib.get(sid, {}).get(key, 0.0):
+                        totals[sid] = totals.get(sid, 0.0) + bonus
+                        contrib.setdefault(sid, {})[key] = bonus
+                        found.setdefault(sid, []).append("~" + p)
+        return Scored(totals, contrib, found)
