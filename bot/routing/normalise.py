@@ -9,7 +9,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
-_INVISIBLE = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_INVISIBLE = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad\u061c\u180e\u2066-\u2069\ud800-\udfff]")
 _SPACES = re.compile(r"[ \t\u3000]+")
 _NEWLINES = re.compile(r"[\r\n\u2028\u2029]+")
 _LONG_RUN = re.compile(r"(.)\1{3,}")          # ーーーー, ！！！！, ああああ → two of them
