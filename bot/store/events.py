@@ -1,0 +1,193 @@
+"""Webhook dedupe, the push outbox and per-user reachability: the channels' part of the store.
+
+- ``claim_event`` records a platform event id (LINE ``webhookEventId``, Telegram ``update_id``)
+  with insert-or-ignore, so a redelivered or replayed event is handled once, even when two
+  workers race (the primary key decides, on SQLite and on PostgreSQL alike).
+- The outbox holds messages to send outside a reply: a stale LINE reply token, staff replies,
+  status changes. Each row has a stable ``retry_key`` (a UUID) that LINE receives as
+  ``X-Line-Retry-Key``, so a retried push is never delivered twice.
+- Bodies are channel-agnostic replies (``replies_to_body``); they must never hold personal data
+  or consultation text (the caller's duty; adapters render them at send time).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.core.messages import Card, CardField, Choice, Reply
+from bot.store.models import Conversation, Outbox, ProcessedEvent, TicketEvent, utcnow
+
+Sessions = async_sessionmaker[AsyncSession]
+
+# A row whose ``last_error`` starts with this is never tried again (blocked, unreachable, rejected).
+FINAL = "final: "
+REDACTED_MARK = "redacted"
+
+
+# --- processed events (idempotent ingestion) ---------------------------------------------------
+
+async def claim_event(sessions: Sessions, platform: str, event_id: str) -> bool:
+    """Records that an event arrived; returns True only the first time this (platform, id) is seen."""
+    async with sessions() as s, s.begin():
+        dialect = s.bind.dialect.name
+        table = ProcessedEvent.__table__
+        values = {"platform": platform, "event_id": event_id[:80], "received_at": utcnow(), "status": "received"}
+        if dialect == "postgresql":
+            stmt: Any = postgresql.insert(table).values(**values).on_conflict_do_nothing()
+        elif dialect == "sqlite":
+            stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing()
+        else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+            raise RuntimeError(f"unsupported database dialect {dialect!r}")
+        result = await s.execute(stmt)
+        return bool(result.rowcount)
+
+
+async def finish_event(sessions: Sessions, platform: str, event_id: str, status: str = "done") -> None:
+    """Marks a claimed event as handled (``done``) or not (``failed``), for operators."""
+    async with sessions() as s, s.begin():
+        await s.execute(update(ProcessedEvent)
+                        .where(ProcessedEvent.platform == platform, ProcessedEvent.event_id == event_id[:80])
+                        .values(status=status))
+
+
+async def event_status(sessions: Sessions, platform: str, event_id: str) -> str | None:
+    async with sessions() as s:
+        row = await s.get(ProcessedEvent, (platform, event_id[:80]))
+        return row.status if row else None
+
+
+# --- the outbox ---------------------------------------------------------------------------------
+
+def replies_to_body(replies: Iterable[Reply]) -> dict[str, Any]:
+    """Serialises replies for an outbox row (no personal data: the caller's duty)."""
+    out = []
+    for r in replies:
+        item: dict[str, Any] = {"text": r.text}
+        if r.choices:
+            item["choices"] = [{"label": c.label, "payload": c.payload} for c in r.choices]
+        if r.card:
+            item["card"] = {"title": r.card.title, "body": r.card.body, "url": r.card.url,
+                            "fields": [{"label": f.label, "value": f.value} for f in r.card.fields]}
+        out.append(item)
+    return {"replies": out}
+
+
+def body_to_replies(body: dict[str, Any]) -> list[Reply]:
+    replies = []
+    for item in body.get("replies", []):
+        card = None
+        if c := item.get("card"):
+            card = Card(title=c["title"], body=c.get("body", ""), url=c.get("url"),
+                        fields=tuple(CardField(f["label"], f["value"]) for f in c.get("fields", [])))
+        replies.append(Reply(text=item.get("text", ""), card=card,
+                             choices=tuple(Choice(ch["label"], ch["payload"]) for ch in item.get("choices", []))))
+    return replies
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    user_key: str
+    retry_key: str
+    body: dict[str, Any]
+    attempts: int
+
+
+def _item(row: Outbox) -> OutboxItem:
+    return OutboxItem(row.id, row.user_key, row.retry_key, dict(row.body or {}), row.attempts)
+
+
+async def enqueue(sessions: Sessions, user_key: str, replies: Sequence[Reply] = (),
+                  body: dict[str, Any] | None = None) -> OutboxItem:
+    """Stores replies (or an adapter's own ``body``) to push to ``user_key``, with a fresh retry key."""
+    async with sessions() as s, s.begin():
+        row = Outbox(user_key=user_key, retry_key=str(uuid.uuid4()),
+                     body=body if body is not None else replies_to_body(replies))
+        s.add(row)
+        await s.flush()
+        return _item(row)
+
+
+async def pending(sessions: Sessions, channel: str, max_attempts: int, limit: int = 50) -> list[OutboxItem]:
+    """Unsent rows for one channel (user keys ``<channel>:…``), oldest first."""
+    async with sessions() as s:
+        rows = (await s.scalars(
+            select(Outbox)
+            .where(Outbox.user_key.startswith(f"{channel}:"), Outbox.sent_at.is_(None),
+                   Outbox.attempts < max_attempts,
+                   or_(Outbox.last_error.is_(None), ~Outbox.last_error.startswith(FINAL)))
+            .order_by(Outbox.id).limit(limit))).all()
+        return [_item(r) for r in rows]
+
+
+async def get_item(sessions: Sessions, outbox_id: int) -> tuple[OutboxItem, dt.datetime | None, str | None]:
+    async with sessions() as s:
+        row = await s.get(Outbox, outbox_id)
+        if row is None:
+            raise KeyError(outbox_id)
+        return _item(row), row.sent_at, row.last_error
+
+
+async def record_attempt(sessions: Sessions, outbox_id: int, *, sent: bool, error: str | None = None,
+                         final: bool = False) -> None:
+    """Counts one delivery attempt; ``error`` is a status or class name, never message text."""
+    values: dict[str, Any] = {"attempts": Outbox.attempts + 1}
+    if sent:
+        values.update(sent_at=utcnow(), last_error=None)
+    elif error is not None:
+        values["last_error"] = ((FINAL if final else "") + error)[:200]
+    async with sessions() as s, s.begin():
+        await s.execute(update(Outbox).where(Outbox.id == outbox_id).values(**values))
+
+
+# --- reachability (LINE unfollow, Telegram "blocked by the user") -------------------------------
+
+async def set_reachable(sessions: Sessions, user_key: str, channel: str, reachable: bool) -> None:
+    """Marks whether we may push to this user; creates the conversation row if there is none."""
+    async with sessions() as s, s.begin():
+        row = await s.get(Conversation, user_key)
+        if row is None:
+            s.add(Conversation(user_key=user_key, channel=channel, step="start", reachable=reachable))
+        else:
+            row.reachable = reachable
+
+
+async def is_reachable(sessions: Sessions, user_key: str) -> bool:
+    async with sessions() as s:
+        row = await s.get(Conversation, user_key)
+        return True if row is None else bool(row.reachable)
+
+
+# --- unsend (LINE): redact a message we stored --------------------------------------------------
+
+def message_ref(channel: str, message_id: str) -> str:
+    """The value stored in ``TicketEvent.data["platform_message_id"]`` for a resident's message."""
+    return f"{channel}:{message_id}"
+
+
+async def redact_message(sessions: Sessions, channel: str, message_id: str) -> int:
+    """Removes the text of a message the resident unsent from ticket threads; returns rows redacted.
+
+    The conversation shell stores handoff messages as ``TicketEvent`` rows with
+    ``data["platform_message_id"] = message_ref(channel, id)``; the row stays (the history is
+    append-only) but its encrypted body is dropped and it is marked redacted.
+    """
+    ref = message_ref(channel, message_id)
+    async with sessions() as s, s.begin():
+        rows = (await s.scalars(
+            select(TicketEvent).where(TicketEvent.data["platform_message_id"].as_string() == ref))).all()
+        for row in rows:
+            row.body_enc = None
+            row.data = {**(row.data or {}), REDACTED_MARK: True}
+        for row in rows:
+            s.add(TicketEvent(ticket_id=row.ticket_id, actor="resident", kind="redacted",
+                              data={"event_id": row.id, "reason": "unsend"}))
+        return len(rows)
