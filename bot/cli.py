@@ -14,6 +14,7 @@ from collections.abc import Sequence
 COMMAND_MODULES: tuple[str, ...] = (
     "bot.catalogue.commands",   # catalogue check | show
     "bot.routing.commands",     # route | eval
+    "bot.web.commands",         # serve | chat
 )
 
 

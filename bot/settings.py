@@ -37,6 +37,7 @@ class Settings:
     channel_api_retries: int = 4                    # attempts per message on 5xx/429/network errors
     rate_limit_messages: int = 20                   # messages per user per window (0: off); shared via the DB
     rate_limit_window: float = 60.0                 # seconds per rate-limit window
+    intake_timeout_minutes: int = 30                # an abandoned intake (and its text) is discarded after this
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":

@@ -21,6 +21,7 @@ SETTINGS = web.AppKey("settings", Settings)
 # A channel's module adds its webhook only when its credentials are set (read app[SETTINGS]).
 SETUP_MODULES: tuple[str, ...] = (
     "bot.web.health",
+    "bot.web.try_page",  # GET /try: the browser try-out page and its JSON API
     "bot.channels.line",      # POST /webhooks/line (only when the LINE credentials are set)
     "bot.channels.telegram",  # POST /webhooks/telegram (only when the Telegram token and secret are set)
 )

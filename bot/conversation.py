@@ -1,0 +1,172 @@
+"""The imperative shell around the pure dialogue: load the session, step, carry out effects, save.
+
+``Conversation.handle(inbound) -> list[Reply]`` is what every channel calls. It owns one error
+boundary that logs ids (a keyed hash of the user key) and exception types, never what the person
+wrote: SQL errors can carry parameters, so their messages are not logged either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import weakref
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.catalogue.model import Catalogue
+from bot.core import texts
+from bot.core.dialogue import after_effect, step
+from bot.core.effects import CreateTicket, Effect, LookupStatus, Withdraw
+from bot.core.messages import Choice, Inbound, Reply
+from bot.core.session import Session
+from bot.core.turn import Context, RouterLike
+from bot.errors import IntakeError, StoreUnavailable
+from bot.handlers import crisis
+from bot.settings import Settings
+from bot.store.crypto import Cipher
+from bot.store.db import make_sessions
+from bot.store.sessions import SessionStore
+from bot.store.tickets import Pseudonymiser, TicketStore
+
+log = logging.getLogger("bot.conversation")
+
+Clock = Callable[[], dt.datetime]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Conversation:
+    def __init__(self, *, sessions: SessionStore, tickets: TicketStore, router: RouterLike, catalogue: Catalogue,
+                 pseudonymise: Pseudonymiser, clock: Clock = utcnow, retention_days: int = 365) -> None:
+        self.sessions, self.tickets, self.router, self.catalogue = sessions, tickets, router, catalogue
+        self._pseudo, self._clock, self._retention_days = pseudonymise, clock, retention_days
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def context(self, now: dt.datetime) -> Context:
+        return Context(router=self.router, catalogue=self.catalogue, now=now, retention_days=self._retention_days)
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        """Answers one message or tap; never raises, never logs the person's words."""
+        who = self._pseudo.log_id(inbound.user_key)
+        try:
+            return await self._handle(inbound, who)
+        except IntakeError as exc:
+            log.warning("%s for user %s", type(exc).__name__, who)
+        except Exception as exc:  # noqa: BLE001 - the one boundary; details stay out of the log
+            tb = exc.__traceback__
+            while tb is not None and tb.tb_next is not None:
+                tb = tb.tb_next
+            where = f"{Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}" if tb else "?"
+            log.error("unhandled %s at %s for user %s", type(exc).__name__, where, who)
+        return [Reply(texts.SORRY_TRY_AGAIN)]
+
+    def _lock(self, user_key: str) -> asyncio.Lock:
+        lock = self._locks.get(user_key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[user_key] = lock
+        return lock
+
+    async def _handle(self, inbound: Inbound, who: str) -> list[Reply]:
+        now = self._clock()
+        async with self._lock(inbound.user_key):
+            handoff = await self.tickets.active_handoff(inbound.user_key)
+            if handoff is not None:
+                return await self._during_handoff(handoff, inbound, now, who)
+            loaded = await self.sessions.load(inbound.user_key, now)
+            session = loaded.session or Session(user_key=inbound.user_key, channel=inbound.channel)
+            ctx = self.context(now)
+            lead: list[Reply] = []
+            if loaded.expired:
+                lead.append(Reply(texts.TIMED_OUT))
+                log.info("intake expired for user %s", who)
+                if inbound.payload is not None:
+                    await self.sessions.save(session, now)
+                    return lead
+            turn = step(session, inbound, ctx)
+            replies = lead + list(turn.replies)
+            for effect in turn.effects:
+                try:
+                    result = await self._perform(effect, now)
+                except (SQLAlchemyError, OSError, StoreUnavailable) as exc:
+                    if isinstance(effect, CreateTicket):       # keep the intake; the person can retry
+                        log.warning("ticket not stored (%s) for user %s", type(exc).__name__, who)
+                        return lead + [Reply(texts.FILE_FAILED, (Choice(texts.L_SEND, "preview:send"),))]
+                    raise
+                replies += after_effect(effect, result, turn.session, ctx)
+                if isinstance(effect, CreateTicket):
+                    log.info("ticket %s opened for user %s", result, who)
+            await self.sessions.save(turn.session, now)
+            log.debug("turn for user %s: %s -> %s, %d replies, effects %s", who, session.step.value,
+                      turn.session.step.value, len(replies), [type(e).__name__ for e in turn.effects])
+            return replies
+
+    async def _perform(self, effect: Effect, now: dt.datetime) -> Any:
+        if isinstance(effect, CreateTicket):
+            return await self.tickets.open(effect, now)
+        if isinstance(effect, LookupStatus):
+            return await self.tickets.statuses(effect.user_key)
+        if isinstance(effect, Withdraw):
+            return await self.tickets.withdraw(effect.user_key, now)
+        raise TypeError(f"unknown effect {type(effect).__name__}")
+
+    async def _during_handoff(self, ticket_id: int, inbound: Inbound, now: dt.datetime, who: str) -> list[Reply]:
+        """Staff are talking: the message joins the ticket's thread; the bot only screens for crisis."""
+        if not inbound.text:
+            return []
+        hit = self.router.screen(inbound.text)
+        await self.tickets.append_message(ticket_id, inbound.text, now, message_id=getattr(inbound, "message_id", None),
+                                          crisis_kind=hit.kind if hit else None)
+        log.info("hand-off message for ticket %s from user %s", ticket_id, who)
+        if hit is None:
+            return []
+        return [Reply(crisis.crisis_text(self.catalogue, hit)), Reply(texts.HANDOFF_CRISIS_NOTE)]
+
+    async def purge(self) -> int:
+        """Discards abandoned intakes (run periodically by the server, and when the console starts)."""
+        return await self.sessions.purge_expired(self._clock())
+
+
+# --- building ---------------------------------------------------------------------------------
+def dev_key_path(settings: Settings) -> Path:
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).parent / "dev-encryption.key"
+    return Path("var/dev-encryption.key")
+
+
+def load_cipher(settings: Settings) -> tuple[Cipher, str]:
+    """The cipher from SCRUM_ENCRYPTION_KEY; without it (local try-out only), a key file beside the DB."""
+    if settings.encryption_key:
+        return Cipher(settings.encryption_key), settings.encryption_key.split(",")[0].strip()
+    path = dev_key_path(settings)
+    if path.exists():
+        key = path.read_text(encoding="ascii").strip()
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = Cipher.generate_key()
+        path.write_text(key + "\n", encoding="ascii")
+        path.chmod(0o600)
+    log.warning("SCRUM_ENCRYPTION_KEY is not set: using the development key in %s (set the variable in production)",
+                path)
+    return Cipher(key), key
+
+
+def build_conversation(engine: Any, settings: Settings, catalogue: Catalogue, router: RouterLike,
+                       cipher: Cipher, primary_key: str, *, clock: Clock = utcnow) -> Conversation:
+    """Wires the stores and the router into a Conversation (no I/O here)."""
+    sessions = make_sessions(engine)
+    pseudo = Pseudonymiser.from_encryption_key(primary_key)
+    timeout = dt.timedelta(minutes=settings.intake_timeout_minutes)
+    tickets = TicketStore(sessions, cipher, pseudo, staff_chat=getattr(settings, "staff_chat", None),
+                          base_url=settings.public_base_url or f"http://{settings.host}:{settings.port}")
+    return Conversation(sessions=SessionStore(sessions, cipher, timeout), tickets=tickets, router=router,
+                        catalogue=catalogue, pseudonymise=pseudo, clock=clock,
+                        retention_days=getattr(settings, "retention_days", 365))

@@ -1,0 +1,63 @@
+"""Crisis: shows the verified crisis lines at once, from any step, then offers to connect."""
+
+from __future__ import annotations
+
+from bot.catalogue.model import Catalogue, CrisisLine
+from bot.core import texts
+from bot.core.contact import is_verified
+from bot.core.messages import Choice, Inbound, Reply
+from bot.core.session import Session, Step
+from bot.core.turn import Context, Turn
+from bot.routing.result import CrisisHit
+
+MAX_LINES = 4
+
+
+def lines_for(cat: Catalogue, hit: CrisisHit) -> list[tuple[CrisisLine, tuple[str, ...]]]:
+    """The crisis lines to show, most relevant first, each with its verified voice numbers."""
+    by_id = {c.id: c for c in cat.crisis_lines}
+    chosen = [by_id[i] for i in hit.line_ids if i in by_id]
+    if not chosen:
+        chosen = sorted((c for c in cat.crisis_lines if hit.kind in c.kinds), key=lambda c: c.priority)
+    if not chosen:
+        chosen = sorted((c for c in cat.crisis_lines if "general" in c.kinds), key=lambda c: c.priority)
+    out = []
+    for line in chosen:
+        numbers = tuple(p.number for p in line.phones if p.type == "voice" and is_verified(p.provenance))
+        if numbers:
+            out.append((line, numbers))
+    return out[:MAX_LINES]
+
+
+def crisis_text(cat: Catalogue, hit: CrisisHit) -> str:
+    rows = [texts.CRISIS_LEAD]
+    for line, numbers in lines_for(cat, hit):
+        hours = line.hours.text if line.hours is not None and is_verified(line.hours.provenance) else None
+        phone = " / ".join(numbers)
+        rows.append(texts.CRISIS_LINE.format(name=line.name, phone=phone, hours=hours) if hours
+                    else texts.CRISIS_LINE_NO_HOURS.format(name=line.name, phone=phone))
+    rows.append(texts.CRISIS_EMERGENCY)
+    return "\n".join(rows)
+
+
+OFFER_CHOICES = (Choice(texts.L_CONTACT_ME, "intake:crisis"), Choice(texts.L_OTHER, "card:other"))
+
+
+def respond(session: Session, hit: CrisisHit, ctx: Context, lead: tuple[Reply, ...] = ()) -> Turn:
+    """Shows the crisis lines, then offers a call back (keeps an intake in progress)."""
+    marked = session.to(session.step, crisis=True, crisis_kind=hit.kind)
+    lines = Reply(crisis_text(ctx.catalogue, hit))
+    if session.step in (Step.SUMMARY,):
+        return Turn(marked, lead + (lines,))     # the intake handler adds the next question
+    resume = session.step if session.in_intake else None
+    return Turn(marked.to(Step.CRISIS, resume=resume or session.resume),
+                lead + (lines, Reply(texts.CRISIS_OFFER, OFFER_CHOICES)))
+
+
+def offer(session: Session, inbound: Inbound, ctx: Context) -> Turn:
+    """Takes a new message after the crisis lines (buttons are handled before the step)."""
+    from bot.handlers import referral
+
+    if inbound.text:
+        return referral.inquiry(session, inbound.text, ctx)
+    return Turn(session, (Reply(texts.CRISIS_OFFER, OFFER_CHOICES),))
