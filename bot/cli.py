@@ -14,8 +14,22 @@ from collections.abc import Sequence
 COMMAND_MODULES: tuple[str, ...] = (
     "bot.catalogue.commands",   # catalogue check | show
     "bot.routing.commands",     # route | eval
+    "bot.ops.commands",         # db backup | db wait | config check (joins a `db` group made before it)
     "bot.web.commands",         # serve | chat
 )
+
+
+def command_group(sub: argparse._SubParsersAction, name: str, help: str) -> argparse._SubParsersAction:
+    """Returns the sub-commands of group ``name`` (e.g. ``db``), creating it only the first time.
+
+    Several areas add actions to one group (``db upgrade``, ``db backup``): call this instead of
+    ``sub.add_parser(name)``, which Python 3.11+ refuses twice ("conflicting subparser").
+    """
+    parser = sub.choices.get(name) or sub.add_parser(name, help=help)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return parser.add_subparsers(dest=f"{name}_command", metavar="ACTION")
 
 
 def build_parser() -> argparse.ArgumentParser:

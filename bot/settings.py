@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_type_hints
 
@@ -25,6 +25,13 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     log_level: str = "INFO"
+    log_json: bool = False
+    encryption_key: str | None = field(default=None, repr=False)   # secrets stay out of reprs/logs
+    admin_token: str | None = field(default=None, repr=False)
+    migrate_on_start: bool = False
+    db_wait_timeout: int = 60
+    backup_dir: Path = Path("var/backups")
+    backup_keep: int = 14
     public_base_url: str | None = None              # https://bot.example.city: where LINE/Telegram reach us
     line_channel_secret: str | None = None          # LINE routes are on only when secret and token are set
     line_channel_access_token: str | None = None
@@ -52,6 +59,19 @@ class Settings:
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **changes)
+
+    def validate(self) -> "Settings":
+        """Checks the settings for a real start; raises SettingsError listing every bad variable.
+
+        Cheap and offline: it does not connect to the database or parse the catalogue (the
+        start-up loads it and fails on CatalogueError). Returns ``self`` so it can be chained.
+        """
+        from bot.settings_check import problems  # lazy: keeps this module light
+
+        found = problems(self)
+        if found:
+            raise SettingsError("invalid settings:\n  " + "\n  ".join(found))
+        return self
 
 
 def env_var(name: str) -> str:

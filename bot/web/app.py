@@ -22,6 +22,8 @@ SETTINGS = web.AppKey("settings", Settings)
 SETUP_MODULES: tuple[str, ...] = (
     "bot.web.health",
     "bot.web.try_page",  # GET /try: the browser try-out page and its JSON API
+    "bot.web.metrics",   # /metrics and the request-timing middleware (outermost: keep it early)
+    "bot.web.reload",    # POST /ops/reload-catalogue and the SIGHUP handler
     "bot.channels.line",      # POST /webhooks/line (only when the LINE credentials are set)
     "bot.channels.telegram",  # POST /webhooks/telegram (only when the Telegram token and secret are set)
 )

@@ -1,0 +1,1 @@
+"""Operations: backups, waiting for the database, checking the configuration."""
