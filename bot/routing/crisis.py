@@ -20,6 +20,7 @@ from bot.routing.tokenise import Analysis
 
 _SENTENCE_END = re.compile(r"[。！？!?\n]")
 _SKIP_AFTER = " 、,・…"
+_CLAUSE_END = re.compile(r"[、。！？!?,\n]")
 _KANA_ONLY = re.compile(r"^[\u3041-\u309f\u30a0-\u30ffー]+$")
 _ASCII_WORD = re.compile(r"^[a-z0-9]+$")
 
@@ -74,6 +75,9 @@ class CrisisScreen:
         self._suffix = self._both(data.get("suffix_suppress", ()), normalise, read)
         self._prefix = self._both(data.get("prefix_suppress", ()), normalise, read)
         self._present = self._both(data.get("present_markers", ()), normalise, read)
+        self._near = self._both(data.get("negation_near", ()), normalise, read)
+        self._past = self._both(data.get("past_suffix", ()), normalise, read)
+        self._resolved = self._both(data.get("resolved_markers", ()), normalise, read)
         self._window = int(data.get("prefix_window", 20))
         self.lines = tuple(lines)
 
@@ -90,6 +94,11 @@ class CrisisScreen:
     def _suppressed(self, stream: str, start: int, end: int) -> bool:
         rest = stream[end:end + 16].lstrip(_SKIP_AFTER)
         if rest.startswith(self._suffix):
+            return True
+        clause = _CLAUSE_END.split(stream[end:end + 40], maxsplit=1)[0]
+        if any(n in clause for n in self._near):
+            return True
+        if rest.startswith(self._past) and any(r in stream[end:] for r in self._resolved):
             return True
         sent_start = 0
         for m in _SENTENCE_END.finditer(stream, 0, start):

@@ -18,11 +18,12 @@ class Params:
     route_min: float = 2.2          # evidence a desk needs to be routed to
     weak: float = 1.2               # below this a message says nothing about a desk
     oos_override: float = 4.5       # welfare evidence that outweighs out-of-scope words
-    multi_min: float = 2.4          # evidence left for a second, independent need
-    multi_ratio: float = 0.30       # ... and relative to the first need
+    multi_min: float = 5.0          # evidence left for a second, independent need
+    multi_ratio: float = 0.3       # ... and relative to the first need
     close_ratio: float = 0.88       # a second desk this close makes the message ambiguous ...
     close_below: float = 4.0        # ... unless the best desk is this sure
     share: float = 0.6              # a term belongs to the best desk when it takes this share of it
+    own_share: float = 0.8          # ... and is a second desk's own evidence at this share
     max_needs: int = 3
 
 
@@ -42,22 +43,34 @@ class Decision:
     second: dict[str, float] = field(default_factory=dict)
 
 
-def _remaining(sid: str, owned: set[str], contrib: Mapping[str, Mapping[str, float]]) -> float:
-    return sum(c for t, c in contrib.get(sid, {}).items() if t not in owned)
-
-
-def _owned_terms(sid: str, contrib: Mapping[str, Mapping[str, float]], share: float) -> set[str]:
-    """The terms for which ``sid`` is (nearly) the best-scoring desk."""
+def _best(contrib: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
     best: dict[str, float] = {}
     for terms in contrib.values():
         for t, c in terms.items():
             if c > best.get(t, 0.0):
                 best[t] = c
+    return best
+
+
+def _remaining(sid: str, owned: set[str], contrib: Mapping[str, Mapping[str, float]],
+               best: Mapping[str, float], share: float) -> float:
+    """Evidence that is this desk's own: words it scores best on, not taken by a need already found."""
+    return sum(c for t, c in contrib.get(sid, {}).items()
+               if t not in owned and c >= share * best[t] and not t.startswith("≡"))
+
+
+def _owned_terms(sid: str, contrib: Mapping[str, Mapping[str, float]], share: float) -> set[str]:
+    """The terms for which ``sid`` is (nearly) the best-scoring desk."""
+    best = _best(contrib)
     return {t for t, c in contrib.get(sid, {}).items() if c >= share * best[t]}
 
 
 def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[str, float]],
-           signals: Signals, p: Params = Params()) -> Decision:
+           signals: Signals, p: Params = Params(),
+           fields: Mapping[str, frozenset[str]] | None = None) -> Decision:
+    """Decides the outcome. ``fields`` (service id -> 分野) keeps two desks of one field from
+    counting as two needs: neighbours share words, independent needs do not share a field."""
+    fields = fields or {}
     order = tuple(sid for sid, s in ranked if s > 0)
     top = ranked[0][1] if ranked else 0.0
     if signals.crisis:
@@ -77,7 +90,10 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
     owned = _owned_terms(ranked[0][0], contrib, p.share)
     second: dict[str, float] = {}
     while len(needs) < p.max_needs:
-        left = sorted(((sid, _remaining(sid, owned, contrib)) for sid, s in ranked if sid not in needs),
+        used = frozenset().union(*(fields.get(n, frozenset()) for n in needs))
+        best = _best(contrib)
+        left = sorted(((sid, _remaining(sid, owned, contrib, best, p.own_share)) for sid, s in ranked
+                       if sid not in needs and not (fields.get(sid, frozenset()) & used)),
                       key=lambda x: -x[1])
         if not left:
             break

@@ -15,12 +15,13 @@ from typing import Any
 from bot.routing.tokenise import CONTENT_POS, Analysis
 
 SYN = "≡"
-W_NORM, W_SUB, W_SYN = 1.0, 0.5, 0.8
+W_NORM, W_SUB, W_SYN, W_LIGHT = 1.0, 0.5, 0.8, 0.3
 
 
 @dataclass(frozen=True)
 class Expander:
     stop: frozenset[str]
+    light: frozenset[str]
     word_groups: Mapping[str, tuple[str, ...]]        # normalized form -> canonical terms
     phrase_groups: Mapping[str, tuple[str, ...]]      # normalised surface phrase -> canonical terms
     synonym_of: Mapping[str, str] = field(default_factory=dict)   # canonical -> group head (display)
@@ -29,6 +30,7 @@ class Expander:
     def build(cls, data: Mapping[str, Any], normalise: Callable[[str], str],
               analyse: Callable[[str], Analysis]) -> "Expander":
         stop = frozenset(str(w) for w in data.get("stop", ()))
+        light = frozenset(str(w) for w in data.get("light", ()))
         words: dict[str, list[str]] = {}
         phrases: dict[str, list[str]] = {}
         for group in data.get("groups", ()):
@@ -42,7 +44,7 @@ class Expander:
                     words.setdefault(text, []).append(canon)
                 elif text:
                     phrases.setdefault(text, []).append(canon)
-        return cls(stop, {k: tuple(dict.fromkeys(v)) for k, v in words.items()},
+        return cls(stop, light, {k: tuple(dict.fromkeys(v)) for k, v in words.items()},
                    {k: tuple(dict.fromkeys(v)) for k, v in phrases.items()})
 
     def terms(self, analysis: Analysis, norm_text: str | None = None) -> dict[str, float]:
@@ -58,9 +60,10 @@ class Expander:
                 continue
             if tok.pos in ("接尾辞", "接頭辞") and len(tok.norm) < 2:
                 continue
-            add(tok.norm, W_NORM)
+            lw = W_LIGHT if (tok.norm in self.light or tok.surface in self.light) else 1.0
+            add(tok.norm, W_NORM * lw)
             for c in self.word_groups.get(tok.norm, ()) or self.word_groups.get(tok.surface, ()):
-                add(c, W_SYN)
+                add(c, W_SYN * (W_LIGHT if c[1:] in self.light else lw))
             for sub in tok.subs:
                 if sub not in self.stop and len(sub) > 1:
                     add(sub, W_SUB)
@@ -70,7 +73,7 @@ class Expander:
         for phrase, canons in self.phrase_groups.items():
             if phrase in text:
                 for c in canons:
-                    add(c, W_SYN)
+                    add(c, W_SYN * (W_LIGHT if c[1:] in self.light else 1.0))
         return out
 
     def explain(self, term: str) -> str:

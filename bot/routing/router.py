@@ -23,7 +23,7 @@ from bot.routing.score import FIELD_WEIGHTS, Doc, Index
 from bot.routing.tokenise import Analysis, SudachiTokeniser, Tokeniser
 
 MAX_CHARS = 1000          # what is analysed of one inquiry (the crisis screen reads all of it)
-CUE_BONUS, CUE_MALUS = 0.35, 0.45
+CUE_BONUS, CUE_MALUS = 0.35, 0.3
 
 
 def _verified(line) -> bool:
@@ -46,6 +46,7 @@ class Router:
     services: Mapping[str, Service]
     routable: tuple[str, ...]
     offers: tuple[str, ...]
+    fields: Mapping[str, frozenset[str]]
     oos_words: tuple[str, ...]
     vague_words: tuple[str, ...]
     params: Params = Params()
@@ -88,7 +89,7 @@ class Router:
                 contrib[sid] = {t: c * f for t, c in contrib[sid].items()}
         oos = tuple(w for w in self.oos_words if w in norm)
         vague = tuple(w for w in self.vague_words if w in norm)
-        d = decide(ranked, contrib, Signals(hit is not None, oos, vague), self.params)
+        d = decide(ranked, contrib, Signals(hit is not None, oos, vague), self.params, self.fields)
         order = list(d.order)
         if d.outcome is Outcome.CLARIFY and len(order) < 2:
             order += [sid for sid in self._default_choices() if sid not in order]
@@ -176,6 +177,7 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None) -> Ro
         catalogue=catalogue, tokeniser=tok, normalise=normalise, screener=screener, expander=expander,
         index=index, cues=Cues(routing_data.load("cues"), normalise),
         services={s.id: s for s in catalogue.services}, routable=routable, offers=offers,
+        fields={s.id: frozenset(str(f) for f in s.fields) for s in catalogue.services},
         oos_words=tuple(dict.fromkeys(normalise(w) for w in scope["out_of_scope"])),
         vague_words=tuple(dict.fromkeys(normalise(w) for w in scope["vague"])),
     )
