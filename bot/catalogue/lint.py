@@ -209,11 +209,13 @@ def _crisis(cat: Catalogue) -> Iterator[Finding]:
                           f"no verified crisis line of kind {k!r}: the bot would have no number to give")
 
 
-def router_reach(cat: Catalogue) -> list[Finding]:
+ROUTER_MODULE = "bot.routing.router"
+
+
+def router_reach(cat: Catalogue, module: str = ROUTER_MODULE) -> list[Finding]:
     """Routes every service's own examples; warns for those that do not reach it (router built lazily)."""
     try:
-        module = importlib.import_module("bot.routing.router")
-        build_router = module.build_router
+        build_router = importlib.import_module(module).build_router
     except (ImportError, AttributeError) as exc:
         return [Finding("notice", "router_skipped", "services[*].examples",
                         f"router not available yet ({type(exc).__name__}); example reach not checked")]

@@ -34,13 +34,16 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 
 def _describe(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
-    """Turns ('services', 3, 'sites', 0, 'phones') into 'services[houkatsu].sites[fukushi].phones'."""
+    """Turns ('services', 3, 'sites', 0, 'phones', 1) into 'services[houkatsu].sites[fukushi].phones[0545-…]'.
+
+    A list item is named by its id, else its name, else its (phone) number, else its index.
+    """
     parts: list[str] = []
     node: Any = data
     for key in loc:
         if isinstance(key, int) and isinstance(node, list) and 0 <= key < len(node):
             item = node[key]
-            label = (item.get("id") or item.get("name")) if isinstance(item, dict) else None
+            label = (item.get("id") or item.get("name") or item.get("number")) if isinstance(item, dict) else None
             suffix = f"[{label or key}]"
             if parts:
                 parts[-1] += suffix
