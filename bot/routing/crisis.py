@@ -79,6 +79,8 @@ class CrisisScreen:
         self._past = self._both(data.get("past_suffix", ()), normalise, read)
         self._resolved = self._both(data.get("resolved_markers", ()), normalise, read)
         self._window = int(data.get("prefix_window", 20))
+        self._past_markers = self._both(data.get("past_markers", ()), normalise, read)
+        self._short = int(data.get("short_message", 0))
         self.lines = tuple(lines)
 
     @staticmethod
@@ -139,6 +141,12 @@ class CrisisScreen:
         token_starts = {t.start for t in analysis.tokens} if analysis else None
         reading = analysis.reading if analysis else to_hiragana(norm)
         reading_starts = analysis.reading_starts if analysis else None
+        if " " in norm:     # "いしき ない", "たおれて いしきない": read the words as one line too
+            squeezed = to_hiragana(norm.replace(" ", ""))
+            reading = reading + "\n" + squeezed
+            if reading_starts is not None:
+                base = len(analysis.reading) + 1
+                reading_starts = reading_starts | {base + i for i in range(len(squeezed))}
         taken: dict[bool, list[tuple[int, int]]] = {True: [], False: []}
         hit_terms: set[str] = set()
         for term in self.terms:
@@ -174,8 +182,10 @@ class CrisisScreen:
     def screen(self, norm: str, analysis: Analysis | None) -> CrisisHit | None:
         """A CrisisHit when a strong term fires, or two weak ones; else None."""
         occ = self.find(norm, analysis)
+        if occ and any(m in norm for m in self._past_markers) and any(r in norm for r in self._resolved):
+            occ = [o for o in occ if o.kind == "emergency"]     # a past that is over
         strong = [o for o in occ if not o.term.weak]
-        if not strong and len({o.term.text for o in occ}) < 2:
+        if not strong and len({o.term.text for o in occ}) < 2 and not (occ and len(norm) <= self._short):
             return None
         deciding = strong or occ
         rank = {k: i for i, k in enumerate(self.priority)}

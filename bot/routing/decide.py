@@ -17,7 +17,7 @@ from bot.routing.result import Outcome
 class Params:
     route_min: float = 2.2          # evidence a desk needs to be routed to
     weak: float = 1.2               # below this a message says nothing about a desk
-    oos_override: float = 4.5       # welfare evidence that outweighs out-of-scope words
+    oos_override: float = 3.0       # welfare evidence that outweighs out-of-scope words
     multi_min: float = 5.0          # evidence left for a second, independent need
     multi_ratio: float = 0.3       # ... and relative to the first need
     close_ratio: float = 0.88       # a second desk this close makes the message ambiguous ...
@@ -78,11 +78,11 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
         return Decision(Outcome.CRISIS, order, needed, "crisis lexicon")
     if signals.out_of_scope and top < p.oos_override:
         return Decision(Outcome.OUT_OF_SCOPE, order, (), f"out-of-scope words, welfare score {top:.2f}")
-    if top < p.weak:
-        if signals.vague or top > 0:
-            return Decision(Outcome.CLARIFY, order, (), "too vague")
-        return Decision(Outcome.OUT_OF_SCOPE, order, (), "no welfare words")
     if top < p.route_min:
+        if signals.vague:
+            return Decision(Outcome.CLARIFY, order, (), f"too vague ({top:.2f})")
+        if top < p.weak * 1.5:
+            return Decision(Outcome.OUT_OF_SCOPE, order, (), f"no welfare need ({top:.2f})")
         return Decision(Outcome.CLARIFY, order, (), f"weak evidence {top:.2f}")
 
     # several independent needs?
