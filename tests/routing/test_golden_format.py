@@ -179,3 +179,29 @@ def test_tags_match_the_text_where_checkable(rows: list[dict[str, str]]) -> None
             kana = sum("\u3041" <= ch <= "\u309f" for ch in text)
             kanji = sum("\u4e00" <= ch <= "\u9fff" for ch in text)
             assert kana > 0 and kanji <= 2, f"{row['_where']}: not a hiragana-only message"
+
+
+def test_heldout_sentences_are_not_in_the_catalogue(sets: dict[str, list[dict[str, str]]]) -> None:
+    """The held-out part is never tuned on: none of its sentences may become a catalogue example."""
+    def key(text: str) -> str:
+        return "".join(text.split())
+    catalogue = load_catalogue(CATALOGUE)
+    taught = {key(text) for service in catalogue.services for text in (*service.examples, *service.keywords)}
+    leaked = [row["id"] for row in sets["heldout"] if key(row["text"]) in taught]
+    assert not leaked, f"held-out inquiries copied into the catalogue: {leaked}"
+
+
+def test_readme_counts_match_the_files(sets: dict[str, list[dict[str, str]]]) -> None:
+    """The README's table of outcomes per split says what the files hold."""
+    readme = (GOLDEN / "README.md").read_text(encoding="utf-8")
+    table: dict[str, tuple[int, int, int]] = {}
+    for line in readme.splitlines():
+        cells = [cell.strip().strip("*") for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0] in OUTCOMES | {"all"} and all(c.isdigit() for c in cells[1:]):
+            table[cells[0]] = (int(cells[1]), int(cells[2]), int(cells[3]))
+    assert set(table) == OUTCOMES | {"all"}, "README lacks the table of outcomes per split"
+    for outcome in OUTCOMES:
+        dev = sum(row["outcome"] == outcome for row in sets["dev"])
+        held = sum(row["outcome"] == outcome for row in sets["heldout"])
+        assert table[outcome] == (dev, held, dev + held), f"README row {outcome} is stale"
+    assert table["all"] == (len(sets["dev"]), len(sets["heldout"]), len(sets["dev"]) + len(sets["heldout"]))
