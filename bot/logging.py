@@ -33,7 +33,7 @@ _SEP = r"[-‐‑–—−ー－ (（)）.]"
 # Japanese numbers start with 0 (or +81); 10-11 digits in all. The digit count is checked below,
 # so that ticket refs (FJ-2026-000123), dates and ids are left alone.
 _PHONE = re.compile(
-    rf"(?<![0-9A-Za-z０-９._/])(?:\+81{_SEP}?|[+＋]81{_SEP}?|[0０])(?:{_DIGIT}{_SEP}?){{7,11}}{_DIGIT}(?![0-9A-Za-z０-９])"
+    rf"(?<![0-9A-Za-z０-９._/])(?:[+＋]81{_SEP}?|[(（]?[0０])(?:{_DIGIT}{_SEP}?){{7,11}}{_DIGIT}(?![0-9A-Za-z０-９])"
 )
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _JA = r"\u3000-\u303f\u3040-\u309f\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uffef"

@@ -52,7 +52,9 @@ class ReloadResult:
 
 
 def _build_router(catalogue: Catalogue, old_router: Any) -> Any:
-    """Builds a router when the routing package has one; None before it lands."""
+    """Builds a new router when one is running (None otherwise, e.g. in a bare test app)."""
+    if old_router is None:
+        return None
     try:
         module = importlib.import_module("bot.routing.router")
     except ModuleNotFoundError as exc:
@@ -104,7 +106,7 @@ async def reload_catalogue(app: web.Application, path: Path | None = None) -> Re
             return _refused(path, old_catalogue, exc)
     metrics.record_catalogue_reload(True)
     log.info("catalogue reloaded from %s: %d services, router %s", path, len(catalogue.services),
-             "rebuilt" if router is not None else "not built (no router yet)")
+             "rebuilt" if router is not None else "not running")
     return ReloadResult(True, str(path), len(catalogue.services), router is not None)
 
 
