@@ -44,6 +44,15 @@ class Settings:
     channel_api_retries: int = 4                    # attempts per message on 5xx/429/network errors
     rate_limit_messages: int = 20                   # messages per user per window (0: off); shared via the DB
     rate_limit_window: float = 60.0                 # seconds per rate-limit window
+    staff_session_hours: int = 8                    # console sessions expire after this many hours
+    staff_lockout_failures: int = 5                 # failed logins in a row before a lockout
+    staff_lockout_minutes: int = 15                 # how long a lockout lasts
+    staff_cookie_secure: bool = False               # true behind TLS: Secure cookies and HSTS
+    staff_overdue_hours: int = 72                   # default time target for first contact
+    staff_overdue_by_desk: str = ""                 # per-desk targets: "dept_kodomo_katei=24,dept_koreisha=48"
+    staff_base_url: str | None = None               # console address for links in staff notices (else public_base_url)
+    staff_notify_chat: str | None = None            # user key of a staff group told of new tickets ("telegram:-100…")
+    retention_days: int = 1825                      # closed tickets are purged this many days after closing
     intake_timeout_minutes: int = 30                # an abandoned intake (and its text) is discarded after this
 
     @classmethod

@@ -26,6 +26,7 @@ SETUP_MODULES: tuple[str, ...] = (
     "bot.web.reload",    # POST /ops/reload-catalogue and the SIGHUP handler
     "bot.channels.line",      # POST /webhooks/line (only when the LINE credentials are set)
     "bot.channels.telegram",  # POST /webhooks/telegram (only when the Telegram token and secret are set)
+    "bot.staff.views",   # the staff console at /staff (sub-app with its own middleware)
 )
 
 DepsFactory = Callable[[Settings], Awaitable[Deps]]
