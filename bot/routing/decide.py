@@ -19,7 +19,7 @@ class Params:
     weak: float = 1.2               # below this a message says nothing about a desk
     oos_override: float = 3.0       # welfare evidence that outweighs out-of-scope words
     multi_min: float = 5.0          # evidence left for a second, independent need
-    multi_ratio: float = 0.3       # ... and relative to the first need
+    multi_ratio: float = 0.25      # ... and relative to the first need
     close_ratio: float = 0.88       # a second desk this close makes the message ambiguous ...
     close_below: float = 4.0        # ... unless the best desk is this sure
     share: float = 0.6              # a term belongs to the best desk when it takes this share of it

@@ -1,0 +1,99 @@
+"""Golden-set targets (issue 3). They run once tests/data/golden/*.tsv exist.
+
+Held-out targets: top-1 ≥ 92 %, top-3 ≥ 98 %, crisis recall 100 %, crisis false alarms ≤ 1 %,
+out-of-scope correctly declined ≥ 90 %. Only aggregates are asserted: no held-out sentence is ever
+printed (the dev set may be read and tuned on).
+
+The router does not reach these targets yet (see docs/routing.md for the measured numbers). So that
+the suite stays usable, each target test is a *strict* xfail: it fails the run the day the target is
+met (then drop the marker), and ``SCRUM_GOLDEN_STRICT=1`` turns the markers off to enforce the targets.
+Below them, the FLOOR tests pin today's measured levels so that any regression fails at once.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.routing.evaluate import evaluate, load_golden
+
+GOLDEN = Path(__file__).parents[1] / "data" / "golden"
+STRICT = os.environ.get("SCRUM_GOLDEN_STRICT", "") == "1"
+pytestmark = pytest.mark.sudachi
+
+# Held-out levels measured on 2026-11-27 (heldout 228 lines), minus a small margin.
+FLOOR = {"top1": 0.62, "top3": 0.80, "crisis_recall": 0.70, "false_alarms": 0.045, "oos": 0.60}
+
+
+def below_target(reason: str):
+    return pytest.mark.xfail(not STRICT, reason=f"router below the held-out target: {reason}", strict=True)
+
+
+def _report(router, split):
+    path = GOLDEN / f"{split}.tsv"
+    if not path.exists():
+        pytest.skip(f"{path} not written yet")
+    return evaluate(router.route, load_golden(path))
+
+
+@pytest.fixture(scope="module")
+def heldout(fuji_router):
+    return _report(fuji_router, "heldout")
+
+
+@pytest.fixture(scope="module")
+def dev(fuji_router):
+    return _report(fuji_router, "dev")
+
+
+# --- the targets ----------------------------------------------------------------------------
+@below_target("crisis recall")
+def test_heldout_crisis_recall_is_total(heldout):
+    assert heldout.crisis_hit == heldout.crisis_n, f"crisis recall {heldout.crisis_hit}/{heldout.crisis_n}"
+
+
+@below_target("crisis false alarms")
+def test_heldout_crisis_false_alarms_at_most_1_percent(heldout):
+    assert heldout.false_alarms <= 0.01 * heldout.non_crisis_n, \
+        f"false alarms {heldout.false_alarms}/{heldout.non_crisis_n}"
+
+
+@below_target("top-1")
+def test_heldout_top1_at_least_92_percent(heldout):
+    assert heldout.top1 >= 0.92 * heldout.n, f"top-1 {heldout.top1}/{heldout.n}"
+
+
+@below_target("top-3")
+def test_heldout_top3_at_least_98_percent(heldout):
+    assert heldout.top3 >= 0.98 * heldout.n, f"top-3 {heldout.top3}/{heldout.n}"
+
+
+@below_target("out-of-scope declined")
+def test_heldout_out_of_scope_declined_at_least_90_percent(heldout):
+    assert heldout.oos_declined >= 0.90 * heldout.oos_n, f"declined {heldout.oos_declined}/{heldout.oos_n}"
+
+
+# --- regression floors (always enforced) -----------------------------------------------------
+def test_heldout_does_not_fall_below_the_measured_floor(heldout):
+    assert heldout.top1 >= FLOOR["top1"] * heldout.n
+    assert heldout.top3 >= FLOOR["top3"] * heldout.n
+    assert heldout.crisis_hit >= FLOOR["crisis_recall"] * heldout.crisis_n
+    assert heldout.false_alarms <= FLOOR["false_alarms"] * heldout.non_crisis_n
+    assert heldout.oos_declined >= FLOOR["oos"] * heldout.oos_n
+
+
+def test_dev_crisis_recall_is_total(dev):
+    missed = [i.id for i, r in dev.errors if i.outcome == "crisis"]
+    assert not missed, f"dev crisis lines missed: {missed}"
+
+
+def test_dev_has_no_crisis_false_alarm(dev):
+    assert dev.false_alarms == 0
+
+
+def test_router_beats_the_plain_bm25_baseline(fuji_router, dev, heldout):
+    from bot.routing.evaluate import Baseline, baseline_tokens
+    base = Baseline(fuji_router.catalogue, baseline_tokens(fuji_router.tokeniser))
+    for split, rep in (("dev", dev), ("heldout", heldout)):
+        b = evaluate(base.route, load_golden(GOLDEN / f"{split}.tsv"))
+        assert rep.top1 > b.top1 + 0.1 * rep.n, split

@@ -1,0 +1,38 @@
+from bot.routing import data
+from bot.routing.normalise import Normaliser, to_hiragana
+
+
+def make() -> Normaliser:
+    return Normaliser(data.load("normalise")["replace"])
+
+
+def test_width_and_nfkc_fold_half_width_kana_and_digits():
+    n = make()
+    assert n("ｹｱﾏﾈに相談") == "ケアマネジャーに相談"
+    assert n("８０代") == "80代"
+
+
+def test_variants_and_colloquial_words_fold_to_one_form():
+    n = make()
+    assert n("子供") == n("こども") == "子ども"
+    assert n("オカンが") == "母が"
+    assert n("ばあちゃんが一人暮らし") == "祖母が一人暮らし"
+    assert n("ひきこもりっす") == "ひきこもりです"
+    assert n("引き篭もり") == "ひきこもり"
+
+
+def test_invisible_characters_and_long_runs_are_removed():
+    n = make()
+    assert n("しに\u200bたい") == "しにたい"
+    assert n("つらいいいいい") == "つらいい"
+    assert n("a\r\nb") == "a。b"
+
+
+def test_words_that_merely_contain_a_key_are_not_broken():
+    n = make()
+    assert n("かわいい") == "かわいい"
+    assert n("ママ友がいない") == "ママ友がいない"
+
+
+def test_to_hiragana():
+    assert to_hiragana("シニタイ") == "しにたい"

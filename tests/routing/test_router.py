@@ -1,0 +1,101 @@
+"""The whole router with the real Sudachi dictionary, on Fuji's catalogue and on another city's."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from bot.catalogue import load_catalogue
+from bot.cli import main
+from bot.routing.lint import examples_not_reaching
+from bot.routing.result import Outcome
+
+from routing_fakes import FUJI, OTHER_CITY
+
+pytestmark = pytest.mark.sudachi
+
+
+def test_another_citys_minimal_catalogue_routes_by_its_own_words(other_router):
+    r = other_router.route("おばあちゃんが認知症っぽくて介護がたいへん")
+    assert r.outcome is Outcome.ROUTE and r.matches[0].id == "elder_desk"
+    r = other_router.route("家賃を滞納してしまい借金もある")
+    assert r.matches[0].id == "money_desk"
+    assert other_router.route("住民票がほしい").outcome is Outcome.OUT_OF_SCOPE
+
+
+def test_another_citys_crisis_lines_are_used_verified_first(other_router):
+    r = other_router.route("しにたい")
+    assert r.outcome is Outcome.CRISIS
+    assert r.crisis.line_ids[0] == "life_line" and "life_line_unverified" in r.crisis.line_ids
+
+
+def test_its_own_examples_reach_each_service(other_router):
+    assert examples_not_reaching(other_router, other_router.catalogue) == []
+
+
+def test_lint_names_an_example_that_goes_elsewhere(other_router):
+    cat = other_router.catalogue
+    bad = cat.model_copy(update={"services": (
+        cat.services[0].model_copy(update={"examples": ("家賃が払えなくて借金もある",)}), *cat.services[1:])})
+    problems = examples_not_reaching(other_router, bad)
+    assert problems == [("elder_desk", "家賃が払えなくて借金もある", "route:money_desk")]
+
+
+def test_result_carries_an_explanation(fuji_router):
+    r = fuji_router.route("80代の母の物忘れがひどくて介護保険の申請をしたい")
+    assert r.outcome is Outcome.ROUTE and r.matches[0].id == "houkatsu"
+    ex = r.explanation
+    assert "houkatsu" in ex["terms"] and ex["cues"]["about"] == "家族" and [80, 89] in ex["cues"]["ages"]
+
+
+def test_age_decides_between_youth_and_adult_desks(fuji_router):
+    young = fuji_router.route("25歳の息子がひきこもりで、将来が心配です")
+    old = fuji_router.route("45歳の息子がひきこもりで、将来が心配です")
+    assert young.matches[0].id != old.matches[0].id
+
+
+def test_multi_offers_the_joined_up_service_and_never_lists_it_as_a_desk(fuji_router):
+    r = fuji_router.route("父の介護が必要になってきたうえに、私も失業して家賃が払えません")
+    assert r.outcome is Outcome.MULTI and len(r.needed) >= 2
+    assert all(fuji_router.services[s].routable for s in r.needed)
+    assert r.offered and not any(fuji_router.services[s].routable for s in r.offered)
+
+
+def test_matches_are_at_most_five_best_first(fuji_router):
+    r = fuji_router.route("子どものことで相談したいです")
+    assert 1 <= len(r.matches) <= 5
+    assert [m.score for m in r.matches] == sorted((m.score for m in r.matches), reverse=True)
+
+
+@pytest.mark.parametrize("text", ["", " ", "🙂" * 50, "\u202e\u200bあ", "あ" * 100_000, "\x00\x01"])
+def test_odd_input_never_crashes(fuji_router, text):
+    assert fuji_router.route(text).outcome in set(Outcome)
+
+
+def test_cli_route_args_print_one_json_per_text(capsys):
+    assert main(["route", "--catalogue", str(OTHER_CITY), "家賃が払えない", "しにたい"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    objs = [json.loads(x) for x in lines]
+    assert [o["outcome"] for o in objs] == ["route", "crisis"]
+    assert set(objs[0]) >= {"text", "outcome", "matches", "crisis", "explanation"}
+    assert objs[0]["matches"][0]["id"] == "money_desk" and objs[1]["crisis"]["kind"] == "suicide"
+
+
+def test_cli_route_stdin_loads_once_and_answers_each_line():
+    proc = subprocess.run([sys.executable, "-m", "bot", "route", "--catalogue", str(OTHER_CITY)],
+                          input="家賃が払えない\n\n息子の発達が心配です\n", capture_output=True, text=True,
+                          timeout=120, check=True)
+    objs = [json.loads(x) for x in proc.stdout.strip().splitlines()]
+    assert [o["matches"][0]["id"] for o in objs] == ["money_desk", "child_desk"]
+
+
+def test_cli_route_bad_catalogue_is_a_clear_error(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("services: []\n", encoding="utf-8")
+    assert main(["route", "--catalogue", str(bad), "x"]) == 1
+    assert "error" in capsys.readouterr().err
+
+
+def test_fuji_catalogue_loads(fuji_router):
+    assert load_catalogue(FUJI).services and fuji_router.routable
