@@ -118,12 +118,11 @@ class FakeTelegramApi:
                 return resp
             if plan.delay:
                 await asyncio.sleep(plan.delay)
-            if True:
-                call.status = plan.status
-                if plan.status == 429:
-                    ra = plan.retry_after or 1
-                    return _fail(429, f"Too Many Requests: retry after {ra}", {"retry_after": ra})
-                return _fail(plan.status, "Internal Server Error")
+            call.status = plan.status
+            if plan.status == 429:
+                ra = plan.retry_after or 1
+                return _fail(429, f"Too Many Requests: retry after {ra}", {"retry_after": ra})
+            return _fail(plan.status, "Internal Server Error")
         resp = handler(params)
         call.status = resp.status
         return resp
