@@ -151,5 +151,5 @@ def test_every_contact_fact_was_checked_on_the_sheet_date(cat: Catalogue) -> Non
 def test_catalogue_check_on_the_real_catalogue_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["catalogue", "check", "--catalogue", str(CATALOGUE)]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"^ok: 16 services, 12 departments, 3 meetings, 26 districts, 19 crisis_lines; 0 errors",
+    assert re.search(r"^ok: 16 services, 13 departments, 3 meetings, 26 districts, 19 crisis_lines; 0 errors",
                      out, re.M)
