@@ -1,0 +1,68 @@
+"""Webhook dedupe and the outbox, on SQLite and PostgreSQL (two engines stand for two server processes)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.core.messages import Card, CardField, Choice, Reply
+from bot.store import events as store
+from bot.store.db import make_engine, make_sessions
+
+
+async def test_an_event_is_claimed_once_even_under_a_race(db_url: str) -> None:
+    engines = [make_engine(db_url), make_engine(db_url)]
+    try:
+        sessions = [make_sessions(e) for e in engines]
+        results = await asyncio.gather(*(store.claim_event(sessions[i % 2], "line", "01HZXEVENT")
+                                         for i in range(10)))
+        assert sorted(results) == [False] * 9 + [True]
+        assert await store.claim_event(sessions[0], "telegram", "01HZXEVENT") is True   # per platform
+        assert await store.event_status(sessions[1], "line", "01HZXEVENT") == "received"
+        await store.finish_event(sessions[1], "line", "01HZXEVENT")
+        assert await store.event_status(sessions[0], "line", "01HZXEVENT") == "done"
+    finally:
+        for e in engines:
+            await e.dispose()
+
+
+async def test_outbox_pending_sent_and_final(db_url: str) -> None:
+    engine = make_engine(db_url)
+    s = make_sessions(engine)
+    try:
+        a = await store.enqueue(s, "line:Uaaa", [Reply("a")])
+        b = await store.enqueue(s, "line:Ubbb", [Reply("b")])
+        c = await store.enqueue(s, "telegram:42", [Reply("c")])
+        assert a.retry_key != b.retry_key
+        assert [i.id for i in await store.pending(s, "line", 3)] == [a.id, b.id]
+        assert [i.id for i in await store.pending(s, "telegram", 3)] == [c.id]
+        await store.record_attempt(s, a.id, sent=True)
+        await store.record_attempt(s, b.id, sent=False, error="http 500")
+        assert [i.id for i in await store.pending(s, "line", 3)] == [b.id]       # retried later
+        await store.record_attempt(s, b.id, sent=False, error="http 400", final=True)
+        assert await store.pending(s, "line", 3) == []                             # never again
+        await store.record_attempt(s, c.id, sent=False, error="x")
+        await store.record_attempt(s, c.id, sent=False, error="x")
+        assert await store.pending(s, "telegram", 2) == []                         # out of runs
+        item, sent_at, err = await store.get_item(s, b.id)
+        assert sent_at is None and err == store.FINAL + "http 400" and item.attempts == 2
+    finally:
+        await engine.dispose()
+
+
+def test_outbox_body_round_trip() -> None:
+    replies = [Reply("受付の状況が変わりました。", choices=(Choice("状況", "status"),)),
+               Reply("", card=Card("福祉総務課", "説明", (CardField("電話", "0545-55-2757"),), url="https://x"))]
+    assert store.body_to_replies(store.replies_to_body(replies)) == replies
+
+
+async def test_reachability_defaults_to_true_and_is_remembered(db_url: str) -> None:
+    engine = make_engine(db_url)
+    s = make_sessions(engine)
+    try:
+        assert await store.is_reachable(s, "line:Unew") is True
+        await store.set_reachable(s, "line:Unew", "line", False)
+        assert await store.is_reachable(s, "line:Unew") is False
+        await store.set_reachable(s, "line:Unew", "line", True)
+        assert await store.is_reachable(s, "line:Unew") is True
+    finally:
+        await engine.dispose()
