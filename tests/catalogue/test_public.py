@@ -127,7 +127,25 @@ def test_public_crisis_lines_are_verified_only_and_by_priority(cat: Catalogue) -
     assert suicide and all("suicide" in line.kinds for line in suicide)
     inochi = next(line for line in suicide if line.id == "inochi_denwa")
     assert inochi.hours is not None
-    assert [s.description for s in inochi.hours.schedules] == ["ナビダイヤル 0570-783-556"]   # secondary rule dropped
+    assert [s.description for s in inochi.hours.schedules] == ["ナビダイヤル 0570-783-556"]
+
+
+def test_secondary_schedule_rule_is_dropped_from_verified_hours() -> None:
+    data = base()
+    rule = {"byday": ["MO"], "opens_at": "09:00", "closes_at": "12:00"}
+    data["services"][0]["sites"][0]["hours"] = {
+        "text": "月 9:00〜12:00", "provenance": prov(),
+        "schedules": [{**rule, "description": "ok", "provenance": prov()},
+                      {**rule, "description": "rumour", "provenance": prov("secondary")}]}
+    (site,) = public_contacts(build(data), "kaigo")
+    assert site.hours is not None and [s.description for s in site.hours.schedules] == ["ok"]
+
+
+def test_hours_with_secondary_provenance_are_not_shown() -> None:
+    data = base()
+    data["services"][0]["sites"][0]["hours"] = {"text": "うわさの時間", "provenance": prov("secondary")}
+    (site,) = public_contacts(build(data), "kaigo")
+    assert site.hours is None
 
 
 def test_public_crisis_lines_by_id_keep_the_order_asked(cat: Catalogue) -> None:
