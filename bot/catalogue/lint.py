@@ -224,22 +224,35 @@ def router_reach(cat: Catalogue, module: str = ROUTER_MODULE) -> list[Finding]:
     except Exception as exc:  # noqa: BLE001 - the router is another area's code; report, don't crash
         return [Finding("notice", "router_skipped", "services[*].examples",
                         f"build_router failed ({type(exc).__name__}: {exc}); example reach not checked")]
-    findings: list[Finding] = []
+    try:   # the router area's own definition of "reaches", when it has one
+        problems = importlib.import_module("bot.routing.lint").examples_not_reaching(router, cat)
+    except (ImportError, AttributeError):
+        problems = _not_reaching(router, cat)
+    missed: dict[str, list[str]] = {}
+    for service_id, example, got in problems:
+        missed.setdefault(service_id, []).append(f"{example!r} → {got}")
+    totals = {s.id: len(s.examples) for s in cat.services}
+    return [Finding("warning", "example_not_routed", f"services[{sid}].examples",
+                    f"{len(items)}/{totals.get(sid, 0)} not routed here: " + "; ".join(items))
+            for sid, items in missed.items()]
+
+
+def _not_reaching(router: Any, cat: Catalogue) -> list[tuple[str, str, str]]:
+    """(service id, example, outcome) for examples whose route/multi/crisis desks do not include the service."""
+    problems: list[tuple[str, str, str]] = []
     for s in cat.services:
         if not s.routable:          # offered only alongside other desks (多機関協働), never routed to alone
             continue
-        missed: list[str] = []
         for example in s.examples:
             result = router.route(example)
-            reached = set(result.needed) | {m.id for m in result.matches[:1]}
+            outcome = getattr(result.outcome, "value", result.outcome)
+            reached = set(result.needed)
+            if outcome == "route" and result.matches:
+                reached.add(result.matches[0].id)
             if s.id not in reached:
-                outcome = getattr(result.outcome, "value", result.outcome)
                 top = result.matches[0].id if result.matches else "-"
-                missed.append(f"{example!r} → {outcome} {top}")
-        if missed:
-            findings.append(Finding("warning", "example_not_routed", f"services[{s.id}].examples",
-                                    f"{len(missed)}/{len(s.examples)} not routed here: " + "; ".join(missed)))
-    return findings
+                problems.append((s.id, example, f"{outcome}:{top}"))
+    return problems
 
 
 def lint_catalogue(cat: Catalogue, *, today: dt.date, max_age_months: int = 12,
