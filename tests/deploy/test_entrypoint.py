@@ -110,8 +110,8 @@ def test_with_the_real_cli(tmp_path: Path) -> None:
     assert exe, "scrum-bot is not installed in this venv"
     env = {"PATH": f"{Path(exe).parent}:/usr/bin:/bin", "HOME": str(tmp_path),
            "SCRUM_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'e.db'}", "SCRUM_DB_WAIT_TIMEOUT": "5"}
-    mini = ROOT / "tests" / "deploy" / "data" / "mini.yaml"
-    proc = subprocess.run(["/bin/sh", str(ENTRYPOINT), "catalogue", "check", "--catalogue", str(mini)],
+    env["SCRUM_CATALOGUE_PATH"] = str(ROOT / "tests" / "deploy" / "data" / "mini.yaml")
+    proc = subprocess.run(["/bin/sh", str(ENTRYPOINT), "config", "check"],
                           env=env, capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "answers" in proc.stdout and "2 services" in proc.stdout
