@@ -25,6 +25,12 @@ from bot.catalogue.public import has_verified_contact, line_is_verified
 
 Level = Literal["error", "warning", "notice"]
 
+CODES: tuple[str, ...] = (
+    "duplicate_id", "dangling_reference", "no_verified_contact", "crisis_kind_uncovered",
+    "stale_fact", "crisis_no_hours", "crisis_unverified", "unknown_crisis_kind", "unknown_district",
+    "example_not_routed", "router_skipped",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Finding:
