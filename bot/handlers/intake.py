@@ -147,13 +147,25 @@ def edit_choices(session: Session) -> tuple[Choice, ...]:
 
 
 # --- new inquiry typed mid-intake --------------------------------------------------------------
-def new_inquiry(session: Session, inbound: Inbound, ctx: Context, *, confident_only: bool) -> Turn | None:
-    """A typed text the router recognises as an inquiry: the intake is dropped and it is answered."""
+TIME_WORDS = re.compile(r"時|分|午前|午後|朝|昼|夜|夕方|夕|平日|土日|休日|週末|曜|いつ|ごろ|頃|以降|以外|まで|から|なら")
+
+
+def new_inquiry(session: Session, inbound: Inbound, ctx: Context, *, free_field: bool) -> Turn | None:
+    """A typed text the router recognises as an inquiry: the intake is dropped and it is answered.
+
+    At a choice step any clear inquiry counts. In a free field (times, name) only a longer text
+    that routes to a desk does, and never one that talks about time: 「夜なら」 is a value.
+    """
     if not inbound.text or inbound.payload is not None:
+        return None
+    size = len(norm(inbound.text))
+    if free_field and (size < 10 or TIME_WORDS.search(inbound.text)):
+        return None
+    if size < 4:
         return None
     result = ctx.router.route(inbound.text)
     ok = {Outcome.ROUTE, Outcome.MULTI, Outcome.CRISIS}
-    if not confident_only:
+    if not free_field and size >= 10:
         ok.add(Outcome.CLARIFY)
     if result.outcome not in ok:
         return None
@@ -163,7 +175,7 @@ def new_inquiry(session: Session, inbound: Inbound, ctx: Context, *, confident_o
 
 def reask(session: Session, inbound: Inbound, ctx: Context) -> Turn:
     """Re-asks the current question, unless the text is a new inquiry."""
-    if (turn := new_inquiry(session, inbound, ctx, confident_only=False)) is not None:
+    if (turn := new_inquiry(session, inbound, ctx, free_field=False)) is not None:
         return turn
     return Turn(session, (Reply(texts.NOT_UNDERSTOOD_CHOICE), ask(session.step, session, ctx)))
 
@@ -253,7 +265,7 @@ def phone(session: Session, inbound: Inbound, ctx: Context) -> Turn:
     number = normalise_phone(inbound.text or "")
     if number is None:
         if inbound.text and not re.search(r"\d", unicodedata.normalize("NFKC", inbound.text)):
-            if (turn := new_inquiry(session, inbound, ctx, confident_only=False)) is not None:
+            if (turn := new_inquiry(session, inbound, ctx, free_field=False)) is not None:
                 return turn
         return Turn(session, (Reply(texts.PHONE_INVALID),))
     nxt = session.with_draft(phone=number)
@@ -267,7 +279,7 @@ def times(session: Session, inbound: Inbound, ctx: Context) -> Turn:
     if inbound.payload == "skip" or is_word(inbound, texts.WORDS_SKIP):
         value = None
     elif inbound.text and inbound.text.strip():
-        if (turn := new_inquiry(session, inbound, ctx, confident_only=True)) is not None:
+        if (turn := new_inquiry(session, inbound, ctx, free_field=True)) is not None:
             return turn
         value = inbound.text.strip()[:200]
     else:
@@ -280,7 +292,7 @@ def name(session: Session, inbound: Inbound, ctx: Context) -> Turn:
     if inbound.payload == "skip" or is_word(inbound, texts.WORDS_SKIP):
         value = None
     elif inbound.text and inbound.text.strip():
-        turn = new_inquiry(session, inbound, ctx, confident_only=len(inbound.text.strip()) <= 30)
+        turn = new_inquiry(session, inbound, ctx, free_field=True)
         if turn is not None:
             return turn
         value = inbound.text.strip()[:60]

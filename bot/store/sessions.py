@@ -42,15 +42,14 @@ class SessionStore:
 
     async def load(self, user_key: str, now: dt.datetime) -> Loaded:
         """The stored session, or None; an expired one is wiped and reported."""
-        async with self._sessions() as s:
+        async with self._sessions() as s, s.begin():
             row = await s.get(Conversation, user_key)
             if row is None or row.state_enc is None:
                 return Loaded(None)
             expires = _aware(row.expires_at)
             if expires is not None and expires <= now:
-                async with s.begin():
-                    await s.execute(update(Conversation).where(Conversation.user_key == user_key)
-                                    .values(state_enc=None, step=Step.START.value, expires_at=None))
+                await s.execute(update(Conversation).where(Conversation.user_key == user_key)
+                                .values(state_enc=None, step=Step.START.value, expires_at=None))
                 return Loaded(None, expired=True)
             raw = self._cipher.decrypt(row.state_enc)
         return Loaded(Session.from_json(raw or "{}"))

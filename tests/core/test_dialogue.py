@@ -246,6 +246,15 @@ def test_field_values_are_not_taken_as_inquiries(bot: Bot) -> None:
     assert bot.session.draft.times == "平日の午前"
 
 
+def test_time_words_are_values_even_when_the_router_sees_a_desk(bot: Bot) -> None:
+    bot.router.table["夜"] = bot.router.table["介護"]          # a router that routes 「夜」 somewhere
+    _to_summary(bot)
+    bot.push("母のこと")
+    bot.push(payload="contact:chat")
+    bot.push("平日の夜なら大丈夫です")
+    assert bot.session.draft.times == "平日の夜なら大丈夫です" and bot.session.step == Step.NAME
+
+
 def test_crisis_mid_intake_shows_lines_and_resumes(bot: Bot) -> None:
     bot.push("親の介護がたいへん")
     bot.push(payload="intake:start:houkatsu")
