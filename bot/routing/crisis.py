@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.routing.literal import LiteralIndex
 from bot.routing.normalise import to_hiragana
 from bot.routing.result import CrisisHit
 from bot.routing.tokenise import Analysis
@@ -71,6 +72,8 @@ class CrisisScreen:
                 terms.append(Term(t, reading if len(reading) >= 3 and reading != t else "",
                                   kind, t in weak, t in by_ctx, kana_only, bool(_ASCII_WORD.match(t))))
         self.terms = tuple(sorted(terms, key=lambda x: -len(x.text)))
+        self._text_index = LiteralIndex((t.text, t) for t in self.terms)
+        self._reading_index = LiteralIndex((t.reading, t) for t in self.terms if t.reading)
         self.context = {k: tuple(normalise(w) for w in v) for k, v in (data.get("context") or {}).items()}
         self._suffix = self._both(data.get("suffix_suppress", ()), normalise, read)
         self._prefix = self._both(data.get("prefix_suppress", ()), normalise, read)
@@ -147,36 +150,27 @@ class CrisisScreen:
             if reading_starts is not None:
                 base = len(analysis.reading) + 1
                 reading_starts = reading_starts | {base + i for i in range(len(squeezed))}
-        taken: dict[bool, list[tuple[int, int]]] = {True: [], False: []}
         hit_terms: set[str] = set()
-        for term in self.terms:
-            for stream, needle, starts, is_text in ((norm, term.text, token_starts, True),
-                                                    (reading, term.reading, reading_starts, False)):
-                if not needle or (not is_text and term.text in hit_terms):
+        for stream, index, starts, is_text in ((norm, self._text_index, token_starts, True),
+                                               (reading, self._reading_index, reading_starts, False)):
+            taken_until = -1
+            for i, needle, term in index.finditer(stream):
+                if term.text in hit_terms or i < taken_until:
                     continue
-                i = stream.find(needle)
-                while i >= 0:
-                    end = i + len(needle)
-                    ok = True
-                    if term.ascii_word:
-                        ok = (i == 0 or not stream[i - 1].isascii() or not stream[i - 1].isalnum()) and \
-                             (end == len(stream) or not stream[end].isascii() or not stream[end].isalnum())
-                    elif (term.kana_only or not is_text) and starts is not None and i not in starts:
-                        ok = False
-                    if ok and any(a <= i < b for a, b in taken[is_text]):
-                        ok = False          # inside a longer term already found
-                    if ok and not self._suppressed(stream, i, end):
-                        found.append(Occurrence(term, self._kind(term, stream, i)))
-                        hit_terms.add(term.text)
-                        taken[is_text].append((i, end))
-                        if term.reading and is_text:
-                            j = reading.find(term.reading)
-                            if j >= 0:
-                                taken[False].append((j, j + len(term.reading)))
-                        break
-                    i = stream.find(needle, i + 1)
-                if term.text in hit_terms:
-                    break
+                if not is_text and any(term.text in h for h in hit_terms):
+                    continue           # already found, in a longer form, on the text
+                end = i + len(needle)
+                if term.ascii_word:
+                    if not ((i == 0 or not (stream[i - 1].isascii() and stream[i - 1].isalnum())) and
+                            (end == len(stream) or not (stream[end].isascii() and stream[end].isalnum()))):
+                        continue
+                elif (term.kana_only or not is_text) and starts is not None and i not in starts:
+                    continue
+                if self._suppressed(stream, i, end):
+                    continue
+                found.append(Occurrence(term, self._kind(term, stream, i)))
+                hit_terms.add(term.text)
+                taken_until = end          # a shorter term inside this one is the same word
         return found
 
     def screen(self, norm: str, analysis: Analysis | None) -> CrisisHit | None:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.routing.literal import LiteralIndex
 from bot.routing.tokenise import CONTENT_POS, Analysis
 
 SYN = "≡"
@@ -24,7 +25,7 @@ class Expander:
     light: frozenset[str]
     word_groups: Mapping[str, tuple[str, ...]]        # normalized form -> canonical terms
     phrase_groups: Mapping[str, tuple[str, ...]]      # normalised surface phrase -> canonical terms
-    synonym_of: Mapping[str, str] = field(default_factory=dict)   # canonical -> group head (display)
+    phrase_index: LiteralIndex = field(init=False, repr=False, compare=False)
 
     @classmethod
     def build(cls, data: Mapping[str, Any], normalise: Callable[[str], str],
@@ -70,14 +71,13 @@ class Expander:
                     for c in self.word_groups.get(sub, ()):
                         add(c, W_SUB)
         text = analysis.text if norm_text is None else norm_text
-        for phrase, canons in self.phrase_groups.items():
-            if phrase in text:
-                for c in canons:
-                    add(c, W_SYN * (W_LIGHT if c[1:] in self.light else 1.0))
+        for _, _phrase, canons in self.phrase_index.finditer(text):
+            for c in canons:
+                add(c, W_SYN * (W_LIGHT if c[1:] in self.light else 1.0))
         return out
 
-    def explain(self, term: str) -> str:
-        return term
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "phrase_index", LiteralIndex(self.phrase_groups.items()))
 
 
 def merge(bags: Iterable[Mapping[str, float]]) -> dict[str, float]:

@@ -24,6 +24,7 @@ from bot.routing.tokenise import Analysis, SudachiTokeniser, Tokeniser
 
 MAX_CHARS = 1000          # what is analysed of one inquiry (the crisis screen reads all of it)
 CUE_BONUS, CUE_MALUS = 0.35, 0.3
+FUZZY_BELOW = 6.0         # exact evidence under which typo-tolerant matching is tried
 
 
 def _verified(line) -> bool:
@@ -66,6 +67,8 @@ class Router:
         hit = self.screener.screen(norm, analysis)
         terms = self.expander.terms(analysis, norm[:MAX_CHARS])
         scored = self.index.score(terms, norm[:MAX_CHARS])
+        if max(scored.totals.values(), default=0.0) < FUZZY_BELOW:     # typos matter when little matched
+            scored = self.index.add_fuzzy(norm[:MAX_CHARS], scored)
         found = self.cues.extract(norm[:MAX_CHARS])
         totals: dict[str, float] = {}
         cue_effects: dict[str, str] = {}

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from bot.routing.literal import LiteralIndex
+
 # How much one occurrence in each field counts.
 FIELD_WEIGHTS: Mapping[str, float] = {
     "name": 3.0, "aliases": 3.0, "keywords": 3.0, "examples": 1.0, "description": 1.0, "eligibility": 0.6,
@@ -55,13 +57,15 @@ class Index:
                 post.setdefault(t, []).append((d.id, self.idf[t] * f * (K1 + 1) / (f + norm)))
         self.postings = post
         self.phrases = {p: dict(s) for p, s in phrases.items()}
+        self._phrase_index = LiteralIndex((p, p) for p in self.phrases)
         self.fuzzy_choices = [p for p in self.phrases if len(p) >= 4]
 
     @property
     def vocabulary(self) -> frozenset[str]:
         return frozenset(self.postings)
 
-    def score(self, terms: Mapping[str, float], text: str, fuzzy: bool = True) -> Scored:
+    def score(self, terms: Mapping[str, float], text: str) -> Scored:
+        """BM25 over the terms plus a bonus for every keyword, alias or name found verbatim."""
         totals: dict[str, float] = {}
         contrib: dict[str, dict[str, float]] = {}
         for t, w in terms.items():
@@ -70,22 +74,33 @@ class Index:
                 totals[sid] = totals.get(sid, 0.0) + c
                 contrib.setdefault(sid, {})[t] = c
         found: dict[str, list[str]] = {}
-        for p, sids in self.phrases.items():
+        seen: set[str] = set()
+        for _, p, _p in self._phrase_index.finditer(text):
+            if p in seen:
+                continue
+            seen.add(p)
+            for sid, w in self.phrases[p].items():
+                totals[sid] = totals.get(sid, 0.0) + PHRASE_BONUS * w
+                contrib.setdefault(sid, {})["「" + p + "」"] = PHRASE_BONUS * w
+                found.setdefault(sid, []).append(p)
+        return Scored(totals, contrib, found)
+
+    def add_fuzzy(self, text: str, scored: Scored) -> Scored:
+        """Adds typo-tolerant phrase matches (rapidfuzz partial_ratio); costly, so the router calls
+        it only when the exact evidence is weak."""
+        totals, contrib, found = dict(scored.totals), {k: dict(v) for k, v in scored.contrib.items()}, \
+            {k: list(v) for k, v in scored.phrases.items()}
+        if not self.fuzzy_choices or len(text) < 4:
+            return scored
+        for p, sc, _ in process.extract(text, self.fuzzy_choices, scorer=fuzz.partial_ratio,
+                                        score_cutoff=FUZZY_CUTOFF, limit=8):
             if p in text:
-                for sid, w in sids.items():
-                    totals[sid] = totals.get(sid, 0.0) + PHRASE_BONUS * w
-                    contrib.setdefault(sid, {})["「" + p + "」"] = PHRASE_BONUS * w
-                    found.setdefault(sid, []).append(p)
-        if fuzzy and self.fuzzy_choices and len(text) >= 4:
-            for p, sc, _ in process.extract(text, self.fuzzy_choices, scorer=fuzz.partial_ratio,
-                                            score_cutoff=FUZZY_CUTOFF, limit=8):
-                if p in text:
-                    continue
-                for sid, w in self.phrases[p].items():
-                    bonus = PHRASE_BONUS * w * (sc / 100.0) * 0.7
-                    key = "~「" + p + "」"
-                    if bonus > contrib.get(sid, {}).get(key, 0.0):
-                        totals[sid] = totals.get(sid, 0.0) + bonus
-                        contrib.setdefault(sid, {})[key] = bonus
-                        found.setdefault(sid, []).append("~" + p)
+                continue
+            for sid, w in self.phrases[p].items():
+                bonus = PHRASE_BONUS * w * (sc / 100.0) * 0.7
+                key = "~「" + p + "」"
+                if bonus > contrib.get(sid, {}).get(key, 0.0):
+                    totals[sid] = totals.get(sid, 0.0) + bonus
+                    contrib.setdefault(sid, {})[key] = bonus
+                    found.setdefault(sid, []).append("~" + p)
         return Scored(totals, contrib, found)

@@ -1,0 +1,117 @@
+"""Routing benchmark: load time, per-inquiry latency (p50/p99), RSS, and the ratio to bare Sudachi.
+
+Usage:  .venv/bin/python bench/routing_bench.py [--catalogue knowledge/services.yaml] [--rounds 20]
+
+Runs on one core (``os.sched_setaffinity`` to CPU 0 where available). The inquiries are the golden
+dev set's texts (or a built-in sample when it is missing); each is routed ``--rounds`` times after
+a warm-up. "Bare Sudachi" is ``tokenize(text)`` in mode C on the same texts, the floor of any router
+that reads Japanese with Sudachi. Results go to stdout as a Markdown table for docs/routing.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+SAMPLE = ["母の介護のことで相談したい", "しにたい", "保育園に入りたい", "25歳の息子がひきこもり", "住民票がほしい",
+          "相談したい", "80代の母と50代の兄の二人暮らしで、お金も健康も心配です"]
+
+
+def _texts(path: Path) -> list[str]:
+    if not path.exists():
+        return SAMPLE
+    with path.open(encoding="utf-8", newline="") as f:
+        return [r["text"] for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)]
+
+
+def _pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))]
+
+
+def _memory() -> dict[str, float]:
+    out = {"VmRSS": 0.0, "RssAnon": 0.0, "RssFile": 0.0}
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            key, _, val = line.partition(":")
+            if key in out:
+                out[key] = int(val.split()[0]) / 1024.0
+    except OSError:
+        out["VmRSS"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--catalogue", type=Path, default=Path("knowledge/services.yaml"))
+    ap.add_argument("--golden", type=Path, default=Path("tests/data/golden/dev.tsv"))
+    ap.add_argument("--rounds", type=int, default=20)
+    args = ap.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {0})
+
+    t0 = time.perf_counter()
+    from bot.catalogue import load_catalogue
+    from bot.routing.router import build_router
+    cat = load_catalogue(args.catalogue)
+    router = build_router(cat)
+    load_s = time.perf_counter() - t0
+
+    texts = _texts(args.golden)
+    for t in texts:                      # warm-up
+        router.route(t)
+    per: list[float] = []
+    for _ in range(args.rounds):
+        for t in texts:
+            s = time.perf_counter()
+            router.route(t)
+            per.append(time.perf_counter() - s)
+    screen: list[float] = []
+    for t in texts:
+        s = time.perf_counter()
+        router.screen(t)
+        screen.append(time.perf_counter() - s)
+
+    mem = _memory()
+    tok = router.tokeniser._tok          # the router's own Sudachi tokenizer (mode C): no second dictionary
+    bare: list[float] = []
+    for _ in range(args.rounds):
+        for t in texts:
+            s = time.perf_counter()
+            tok.tokenize(t)
+            bare.append(time.perf_counter() - s)
+
+    ms = 1000.0
+    n = len(texts)
+    # per inquiry: its median over the rounds (filters out preemption on a shared machine)
+    med = [statistics.median(per[r * n + i] for r in range(args.rounds)) for i in range(n)]
+    bmed = [statistics.median(bare[r * n + i] for r in range(args.rounds)) for i in range(n)]
+    p50, p99 = _pct(med, 0.50) * ms, _pct(med, 0.99) * ms
+    b50, b99 = _pct(bmed, 0.50) * ms, _pct(bmed, 0.99) * ms
+    print(f"<!-- {platform.python_implementation()} {platform.python_version()}, {platform.machine()}, "
+          f"{len(texts)} inquiries x {args.rounds} rounds, one core -->")
+    print("| measure | target | measured |")
+    print("|---|---|---|")
+    print(f"| load (catalogue + dictionary + indexes) | ≤ 1.5 s | {load_s:.2f} s |")
+    print(f"| per inquiry p50 (median of rounds) | ≤ 0.5 ms | {p50:.3f} ms |")
+    print(f"| per inquiry p99 (median of rounds) | ≤ 2 ms | {p99:.3f} ms |")
+    print(f"| every call p50 / p99 / max (raw, incl. preemption) | | {_pct(per, .5) * ms:.3f} / "
+          f"{_pct(per, .99) * ms:.3f} / {max(per) * ms:.3f} ms |")
+    print(f"| crisis screen alone p50 / p99 | | {_pct(screen, .5) * ms:.3f} / {_pct(screen, .99) * ms:.3f} ms |")
+    print(f"| bare Sudachi tokenize (mode C) p50 / p99 | floor | {b50:.3f} / {b99:.3f} ms |")
+    print(f"| ratio router / bare Sudachi (p50) | | {p50 / b50:.1f}× |")
+    print(f"| RSS after load and routing | ≤ 250 MB | {mem['VmRSS']:.0f} MB "
+          f"(private {mem['RssAnon']:.0f} MB, dictionary file pages {mem['RssFile']:.0f} MB) |")
+    print(f"| peak RSS | | {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
