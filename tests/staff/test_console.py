@@ -49,7 +49,7 @@ async def test_security_headers_on_every_console_response(app_client, world) -> 
         csp = resp.headers["Content-Security-Policy"]
         assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp and "script-src" not in csp
         assert resp.headers["X-Content-Type-Options"] == "nosniff"
-        assert resp.headers["Referrer-Policy"] == "no-referrer"
+        assert resp.headers["Referrer-Policy"] == "same-origin"
         assert "Strict-Transport-Security" not in resp.headers       # not behind TLS in this test
 
 
