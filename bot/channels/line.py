@@ -284,7 +284,7 @@ class LineChannel:
         elif isinstance(event, UnfollowEvent):
             await store.set_reachable(self._sessions, key, NAME, False)
         elif isinstance(event, UnsendEvent):
-            n = await store.redact_message(self._sessions, NAME, event.unsend.message_id)
+            n = await store.redact_message(self._sessions, NAME, event.unsend.message_id, key)
             log.info("LINE unsend: %d stored message(s) redacted", n)
         elif (inbound := to_inbound(event)) is not None:
             await self._show_loading(uid)

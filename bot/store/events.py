@@ -18,12 +18,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.messages import Card, CardField, Choice, Reply
-from bot.store.models import Conversation, Outbox, ProcessedEvent, TicketEvent, utcnow
+from bot.store.models import Conversation, Outbox, ProcessedEvent, Ticket, TicketEvent, utcnow
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -169,21 +169,28 @@ async def is_reachable(sessions: Sessions, user_key: str) -> bool:
 # --- unsend (LINE): redact a message we stored --------------------------------------------------
 
 def message_ref(channel: str, message_id: str) -> str:
-    """The value stored in ``TicketEvent.data["platform_message_id"]`` for a resident's message."""
+    """A channel-qualified message id (``line:4800…``), for ``TicketEvent.data["platform_message_id"]``."""
     return f"{channel}:{message_id}"
 
 
-async def redact_message(sessions: Sessions, channel: str, message_id: str) -> int:
+async def redact_message(sessions: Sessions, channel: str, message_id: str, user_key: str | None = None) -> int:
     """Removes the text of a message the resident unsent from ticket threads; returns rows redacted.
 
-    The conversation shell stores handoff messages as ``TicketEvent`` rows with
-    ``data["platform_message_id"] = message_ref(channel, id)``; the row stays (the history is
-    append-only) but its encrypted body is dropped and it is marked redacted.
+    The conversation shell stores hand-off messages as ``TicketEvent`` rows whose ``data`` holds the
+    platform id: ``message_id`` (on a ticket of ``user_key``) or ``platform_message_id``
+    (``message_ref(channel, id)``). The row stays (the history is append-only) but its encrypted
+    body is dropped, it is marked redacted, and a ``redacted`` event records that it happened.
     """
     ref = message_ref(channel, message_id)
+    by_ref = TicketEvent.data["platform_message_id"].as_string() == ref
+    cond: Any = by_ref
+    if user_key is not None:
+        cond = or_(by_ref, and_(TicketEvent.data["message_id"].as_string() == message_id,
+                                Ticket.user_key == user_key))
     async with sessions() as s, s.begin():
-        rows = (await s.scalars(
-            select(TicketEvent).where(TicketEvent.data["platform_message_id"].as_string() == ref))).all()
+        rows = (await s.scalars(select(TicketEvent).join(Ticket, Ticket.id == TicketEvent.ticket_id)
+                                .where(cond, TicketEvent.kind != "redacted"))).all()
+        rows = [r for r in rows if not (r.data or {}).get(REDACTED_MARK)]
         for row in rows:
             row.body_enc = None
             row.data = {**(row.data or {}), REDACTED_MARK: True}

@@ -16,7 +16,9 @@ import pytest
 from aiohttp import web
 
 from bot.core.messages import Card, CardField, Choice, Inbound, Reply
+from bot.catalogue import load_catalogue
 from bot.settings import Settings
+from bot.store.db import create_all, make_engine, make_sessions
 from bot.store.crypto import Cipher
 from bot.web.app import create_app
 from bot.web.deps import Deps, build_deps
@@ -95,13 +97,12 @@ def make_app(channel_settings: Settings, conversation: EchoConversation, cipher:
     """Builds the real app on the fakes; ``conversation=None`` keeps whatever build_deps wires."""
 
     def build(settings: Settings | None = None, *, use_echo: bool = True) -> web.Application:
-        async def deps_factory(s: Settings) -> Deps:
-            deps = await build_deps(s)
-            deps.extras.setdefault("cipher", cipher)
-            if use_echo:
-                deps.extras["conversation"] = conversation
-            return deps
-        return create_app(settings or channel_settings, deps_factory)
+        async def echo_deps(s: Settings) -> Deps:
+            engine = make_engine(s.database_url)
+            await create_all(engine)
+            return Deps(settings=s, catalogue=load_catalogue(s.catalogue_path), engine=engine,
+                        sessions=make_sessions(engine), extras={"cipher": cipher, "conversation": conversation})
+        return create_app(settings or channel_settings, echo_deps if use_echo else build_deps)
 
     return build
 

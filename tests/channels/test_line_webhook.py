@@ -206,12 +206,22 @@ async def test_unsend_redacts_the_stored_message(client, fake_line, channel_sett
             s.add(t)
             await s.flush()
             s.add(TicketEvent(ticket_id=t.id, actor="resident", kind="message", body_enc=cipher.encrypt("秘密の話"),
-                              data={"platform_message_id": store.message_ref("line", "4800001")}))
+                              data={"message_id": "4800001"}))
+            s.add(TicketEvent(ticket_id=t.id, actor="resident", kind="message", body_enc=cipher.encrypt("のこす話"),
+                              data={"message_id": "4800002"}))
+            other = Ticket(user_key=f"line:{ev.user_id(2)}", pseudonym="相談者B", channel="line", desk="fukushi_soumu")
+            s.add(other)
+            await s.flush()
+            s.add(TicketEvent(ticket_id=other.id, actor="resident", kind="message", body_enc=cipher.encrypt("他人の話"),
+                              data={"message_id": "4800001"}))       # same id, someone else's ticket
         await post(client, ev.body(ev.unsend("4800001", user=U1)))
+        await post(client, ev.body(ev.unsend("4800001", user=U1)))   # a second unsend changes nothing
         async with sessions() as s:
             rows = (await s.scalars(select(TicketEvent).order_by(TicketEvent.id))).all()
         assert rows[0].body_enc is None and rows[0].data["redacted"] is True
-        assert rows[1].kind == "redacted"
+        assert cipher.decrypt(rows[1].body_enc) == "のこす話"
+        assert cipher.decrypt(rows[2].body_enc) == "他人の話"
+        assert [r.kind for r in rows[3:]] == ["redacted"]
     finally:
         await engine.dispose()
     assert fake_line.delivered == []
