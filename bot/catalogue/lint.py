@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from bot.catalogue.model import CRISIS_KINDS, Catalogue, Provenance
+from bot.catalogue.model import CRISIS_KINDS, Catalogue, Confidence, Provenance
 from bot.catalogue.public import has_verified_contact, line_is_verified
 
 Level = Literal["error", "warning", "notice"]
@@ -163,11 +163,28 @@ def _dangling(cat: Catalogue) -> Iterator[Finding]:
                           "a centre is given without its provenance")
 
 
+def _dept_has_verified_phone(cat: Catalogue, dept_id: str) -> bool:
+    try:
+        dept = cat.department(dept_id)
+    except KeyError:
+        return False
+    return any(p.provenance.confidence is Confidence.VERIFIED and p.type != "fax" for p in dept.phones)
+
+
 def _contacts(cat: Catalogue) -> Iterator[Finding]:
     for s in cat.services:
         if not has_verified_contact(cat, s):
             yield Finding("error", "no_verified_contact", f"services[{s.id}]",
                           "no verified phone: no site phone, department or fallback_contact with a verified phone")
+        elif s.fallback_contact is not None and not _dept_has_verified_phone(cat, s.fallback_contact):
+            yield Finding("warning", "no_verified_contact", f"services[{s.id}].fallback_contact",
+                          f"{s.fallback_contact!r} has no verified phone: a fallback should be the nearest verified desk")
+    for where, ref in (("meta.welfare_contact", cat.meta.welfare_contact),
+                       ("meta.general_contact", cat.meta.general_contact),
+                       ("areas.area_contact", cat.areas.area_contact)):
+        if ref is not None and not _dept_has_verified_phone(cat, ref):
+            yield Finding("error", "no_verified_contact", where,
+                          f"{ref!r} has no verified phone: residents are sent here when nothing else is known")
 
 
 def _stale(cat: Catalogue, today: dt.date, max_age_months: int) -> Iterator[Finding]:

@@ -182,3 +182,18 @@ def test_example_that_routes_elsewhere_is_reported_with_the_real_router() -> Non
     found = router_reach(build(data))
     assert [(f.code, f.where) for f in found] == [("example_not_routed", "services[kaigo].examples")]
     assert "保育園に空きがあるか知りたい" in found[0].message and "1/2" in found[0].message
+
+
+def test_fallback_desk_without_verified_phone_is_flagged() -> None:
+    data = base()
+    data["services"][0]["fallback_contact"] = "quiet"
+    found = only(data, "no_verified_contact")
+    assert [(f.level, f.where) for f in found] == [("warning", "services[kaigo].fallback_contact")]
+
+
+def test_welfare_and_area_desks_must_have_a_verified_phone() -> None:
+    data = base()
+    data["meta"]["welfare_contact"] = "quiet"
+    data["areas"] = {"area_contact": "quiet"}
+    found = only(data, "no_verified_contact")
+    assert [(f.level, f.where) for f in found] == [("error", "meta.welfare_contact"), ("error", "areas.area_contact")]
