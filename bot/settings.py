@@ -50,9 +50,8 @@ class Settings:
     staff_cookie_secure: bool = False               # true behind TLS: Secure cookies and HSTS
     staff_overdue_hours: int = 72                   # default time target for first contact
     staff_overdue_by_desk: str = ""                 # per-desk targets: "dept_kodomo_katei=24,dept_koreisha=48"
-    staff_base_url: str | None = None               # console address for links in staff notices (else public_base_url)
-    staff_notify_chat: str | None = None            # user key of a staff group told of new tickets ("telegram:-100…")
-    retention_days: int = 1825                      # closed tickets are purged this many days after closing
+    staff_chat: str | None = None                   # user key of a staff group told of new tickets ("telegram:-100…")
+    retention_days: int = 365                       # closed tickets are purged this many days after closing
     intake_timeout_minutes: int = 30                # an abandoned intake (and its text) is discarded after this
 
     @classmethod

@@ -340,7 +340,11 @@ async def ticket_page(request: web.Request) -> web.StreamResponse:
         return {"resident": "相談者", "bot": "ボット"}.get(actor, actor)
 
     names = _dept_names(request)
-    routing = {k: v for k, v in (t.routing or {}).items() if k != "text"}
+    services = {sv.id: sv.name for sv in _deps(request).catalogue.services}
+    routing = {k: v for k, v in (t.routing or {}).items() if k not in ("text", "normalised")}
+    if isinstance(routing.get("explanation"), dict):
+        routing["explanation"] = {k: v for k, v in routing["explanation"].items() if k != "normalised" and v}
+    routing["matches"] = [_match_view(m, services) for m in routing.get("matches") or [] if isinstance(m, (str, dict))]
     data = {
         "id": t.id, "ref": t.ref, "pseudonym": t.pseudonym, "channel": t.channel, "desk": t.desk,
         "desk_name": names.get(t.desk, t.desk), "status": t.status, "outcome": t.outcome, "fields": t.fields,
@@ -361,6 +365,13 @@ async def ticket_page(request: web.Request) -> web.StreamResponse:
         "can_reassign": me.actor.sees_all and t.status != TicketStatus.CLOSED,
     }
     return respond(request, "ticket.html", data, meetings=_meeting_names(request))
+
+
+def _match_view(m: str | dict[str, Any], services: dict[str, str]) -> dict[str, Any]:
+    """A routing match as stored (a service id, or a dict with id/score) with its catalogue name."""
+    sid = m if isinstance(m, str) else str(m.get("id", ""))
+    score = None if isinstance(m, str) else m.get("score")
+    return {"id": sid, "name": services.get(sid, sid), "score": score}
 
 
 def _known_desks(request: web.Request) -> list[str]:

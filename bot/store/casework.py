@@ -555,21 +555,21 @@ def fiscal_year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
 
 _WORD = re.compile(r"^[\w\u3040-\u30ff\u4e00-\u9fff\u3005ー]{2,20}$")
 _DIGITS = re.compile(r"\d")
-UNMATCHED_KEYS = ("unmatched_terms", "unmatched", "unknown_terms", "lemmas", "terms", "words")
+UNMATCHED_KEYS = ("unmatched_terms", "out_of_scope_words", "vague_words")
 
 
 def _unmatched_words(routing: Mapping[str, Any]) -> list[str]:
-    """Words of an inquiry that matched no service, from the routing explanation (never its text).
-
-    Only explanation word lists are read; a word with a digit (a phone, an age, a date) is dropped."""
+    """Words of an inquiry that matched no service, from the word lists of the routing explanation
+    (never its text or normalised text); a word with a digit (a phone, an age, a date) is dropped."""
     expl = routing.get("explanation") or {}
     if not isinstance(expl, Mapping):
         return []
+    found: set[str] = set()
     for key in UNMATCHED_KEYS:
         words = expl.get(key)
         if isinstance(words, list):
-            return sorted({w for w in words if isinstance(w, str) and _WORD.match(w) and not _DIGITS.search(w)})
-    return []
+            found |= {w for w in words if isinstance(w, str) and _WORD.match(w) and not _DIGITS.search(w)}
+    return sorted(found)
 
 
 async def yearly_report(s: AsyncSession, year: int, *, min_count: int = 3) -> dict[str, Any]:

@@ -63,7 +63,8 @@ async def seed(db_url: str, cipher: Cipher) -> tuple[dict[str, int], int, int]:
                                                         "explanation": {"keywords": ["介護"]}},
                       created_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=100))
         sho = Ticket(user_key="line:Usho", pseudonym="相談者S", channel="line", desk="dept_shogai", fields=["障害"],
-                     summary_enc=cipher.encrypt(SUMMARY_SHO))
+                     summary_enc=cipher.encrypt(SUMMARY_SHO),
+                     routing={"outcome": "route", "matches": ["houkatsu"], "needed": ["houkatsu"]})
         s.add_all([kore, sho])
         await s.flush()
         kore.ref, sho.ref = f"FJ-2026-{kore.id:06d}", f"FJ-2026-{sho.id:06d}"

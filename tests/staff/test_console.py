@@ -117,7 +117,7 @@ async def test_ticket_actions_through_the_console_are_audited(app_client, world)
     base = f"/staff/tickets/{world.kore}"
     page = await client.get(base)
     html = await page.text()
-    assert SUMMARY_KORE in html and "090-1111-2222" in html and "介護" in html
+    assert SUMMARY_KORE in html and "090-1111-2222" in html and "介護" in html and "地域包括支援センター" in html
     for action, data in (("claim", {}), ("handoff", {}), ("reply", {"reply": "明日お電話します"}), ("handback", {}),
                          ("note", {"note": "家族と相談中"}), ("status", {"status": "連絡済", "note": "電話できた"}),
                          ("meeting", {"meeting": "shien_chosei_kaigi"}), ("misroute", {"should_be": "dept_shogai"}),
@@ -181,6 +181,8 @@ async def test_queue_filters_and_highlights_overdue(app_client, world) -> None:
     assert [t["id"] for t in old["tickets"]] == [world.kore]
     html = await (await client.get("/staff/tickets?overdue=1")).text()
     assert 'class="overdue"' in html and f"FJ-2026-{world.sho:06d}" not in html
+    sho = await (await client.get(f"/staff/tickets/{world.sho}.json")).json()
+    assert sho["routing"]["matches"] == [{"id": "houkatsu", "name": "地域包括支援センター", "score": None}]
     assert (await client.get("/staff/tickets.json?status=nonsense")).status == 400
     assert (await client.get("/staff/tickets.json?min_age=abc")).status == 400
 

@@ -281,7 +281,7 @@ async def test_dashboard_and_yearly_report_aggregate_without_raw_text(sessions, 
         for i in range(4):
             tickets.append(await _ticket(s, cipher, user_key=f"line:U{i}", routing=unmatched if i < 3 else None,
                                          fields=("高齢",) if i % 2 else ("障害",), created=NOW - dt.timedelta(days=7 * i)))
-        other = dict(unmatched, explanation={"unmatched_terms": ["珍しい語"]})
+        other = dict(unmatched, explanation={"out_of_scope_words": ["珍しい語"], "normalised": "秘密の相談文"})
         tickets.append(await _ticket(s, cipher, user_key="line:U9", routing=other, created=NOW))
         await cw.claim(s, coord, tickets[0], NOW)
         await cw.change_status(s, coord, tickets[0], "連絡済", now=NOW + dt.timedelta(hours=5))
