@@ -31,10 +31,11 @@ INQUIRY = "母の介護のことで相談したいです！！！"   # NFKC chan
 
 
 def line_settings(db_url: str, fake: FakeLineApi, **changes: Any) -> Settings:
-    return Settings(database_url=db_url, catalogue_path=ROOT / "knowledge/services.yaml",
-                    public_base_url="https://bot.example.jp", line_channel_secret=SECRET,
-                    line_channel_access_token=TOKEN, line_api_base_url=fake.url, line_api_data_base_url=fake.url,
-                    channel_api_timeout=2.0, channel_api_retries=3, **changes)
+    base = dict(database_url=db_url, catalogue_path=ROOT / "knowledge/services.yaml",
+                public_base_url="https://bot.example.jp", line_channel_secret=SECRET,
+                line_channel_access_token=TOKEN, line_api_base_url=fake.url, line_api_data_base_url=fake.url,
+                channel_api_timeout=2.0, channel_api_retries=3)
+    return Settings(**{**base, **changes})
 
 
 def texts_of(messages: list[dict[str, Any]]) -> list[str]:
