@@ -133,3 +133,46 @@ def test_scripts_pass_shellcheck() -> None:
         proc = subprocess.run([exe, "--shell=sh", str(ROOT / "deploy" / script)], capture_output=True, text=True,
                               check=False)
         assert proc.returncode == 0, proc.stdout
+
+
+async def test_container_start_path_with_the_real_server(db_url: str, tmp_path: Path) -> None:
+    """What the container runs: wait, check, migrate, serve; /healthz answers; SIGTERM stops it."""
+    import asyncio
+    import signal
+    import socket
+
+    import aiohttp
+
+    exe = shutil.which("scrum-bot", path=str(Path(sys.executable).parent))
+    assert exe
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    from bot.store.crypto import Cipher
+
+    env = {"PATH": f"{Path(exe).parent}:/usr/bin:/bin", "HOME": str(tmp_path), "SCRUM_DATABASE_URL": db_url,
+           "SCRUM_ENCRYPTION_KEY": Cipher.generate_key(), "SCRUM_MIGRATE_ON_START": "true",
+           "SCRUM_PORT": str(port), "SCRUM_DB_WAIT_TIMEOUT": "10",
+           "SCRUM_CATALOGUE_PATH": str(ROOT / "knowledge" / "services.yaml")}
+    proc = await asyncio.create_subprocess_exec("/bin/sh", str(ENTRYPOINT), env=env, cwd=str(tmp_path),
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    status = None
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(1200):   # up to ~2 minutes on a loaded machine
+                if proc.returncode is not None:
+                    break
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/readyz") as resp:
+                        status = resp.status
+                        break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+    log = err.decode()
+    assert status == 200, log[-2000:]
+    assert "running database migrations" in log and "starting the server" in log
+    assert proc.returncode == 0, log[-2000:]   # SIGTERM reached the server itself (exec), which shut down cleanly
