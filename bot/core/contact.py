@@ -1,8 +1,8 @@
-"""Resident-visible contact facts: only what the catalogue marks ``verified``, else a verified desk.
+"""Resident-visible contact facts for cards, built on ``bot.catalogue.public`` (verified facts only).
 
-Pure functions over the catalogue. A fact whose provenance is secondary or unverified is never
-returned; where a service has no verified phone, the card points to its fallback desk, then its
-department, then ``meta.welfare_contact`` (福祉総務課).
+``bot.catalogue.public`` decides what a resident may see (a fact is shown only when its own
+provenance says ``verified``; else the nearest verified desk). This module shapes those facts for
+the dialogue: one place for the card, every site for 「もっと詳しく」, and the desk for the ticket.
 """
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from bot.catalogue.model import Catalogue, Confidence, Department, Hours, Phone, Provenance, Service, Site
+from bot.catalogue.model import Catalogue, Service
+from bot.catalogue.public import (PublicContact, PublicHours, is_verified, public_contacts,
+                                  public_department)
 
-
-def is_verified(prov: Provenance | None) -> bool:
-    return prov is not None and prov.confidence == Confidence.VERIFIED
+__all__ = ["Place", "PhoneFact", "ServiceFacts", "desk_id_of", "first_phone", "general_desk", "is_verified",
+           "service_facts", "welfare_desk"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,7 @@ class Place:
 
     name: str
     phones: tuple[PhoneFact, ...] = ()
-    hours: Hours | None = None
+    hours: PublicHours | None = None
     address: str | None = None
 
     @property
@@ -37,6 +38,13 @@ class Place:
         if not self.address:
             return None
         return "https://www.google.com/maps/search/?api=1&query=" + quote(self.address)
+
+
+def _place(contact: PublicContact | None) -> Place | None:
+    if contact is None:
+        return None
+    phones = tuple(PhoneFact(p.number, p.label) for p in contact.phones if p.type != "fax")
+    return Place(contact.name, phones, contact.hours, contact.address)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,44 +56,25 @@ class ServiceFacts:
     anonymous: bool | None
     place: Place | None          # the one place to show on the card (None: see fallback)
     sites: tuple[Place, ...]     # all sites with a verified phone (for 「もっと詳しく」)
-    fallback: Place | None       # verified desk to ask when the service itself has no verified phone
+    fallback: Place | None       # verified desk to ask when the service has no single verified place
     desk_id: str | None          # the department in charge (for the ticket)
     url: str | None
 
 
-def _phones(phones: tuple[Phone, ...]) -> tuple[PhoneFact, ...]:
-    return tuple(PhoneFact(p.number, p.label) for p in phones
-                 if p.type in ("voice", "textphone") and is_verified(p.provenance))
-
-
-def _hours(hours: Hours | None) -> Hours | None:
-    return hours if hours is not None and is_verified(hours.provenance) else None
-
-
-def site_place(site: Site) -> Place:
-    addr = site.address.text if site.address is not None and is_verified(site.address.provenance) else None
-    return Place(site.name, _phones(site.phones), _hours(site.hours), addr)
-
-
-def department_place(dept: Department) -> Place:
-    addr = dept.address.text if dept.address is not None and is_verified(dept.address.provenance) else None
-    return Place(dept.name, _phones(dept.phones), _hours(dept.hours), addr)
-
-
-def _dept(cat: Catalogue, dept_id: str | None) -> Department | None:
+def _department_place(cat: Catalogue, dept_id: str | None) -> Place | None:
     if dept_id is None:
         return None
     try:
-        return cat.department(dept_id)
+        place = _place(public_department(cat, dept_id))
     except KeyError:
         return None
+    return place if place is not None and place.phones else None
 
 
 def welfare_desk(cat: Catalogue) -> Place | None:
     """The nearest verified welfare desk (meta.welfare_contact, then meta.general_contact)."""
     for dept_id in (cat.meta.welfare_contact, cat.meta.general_contact):
-        dept = _dept(cat, dept_id)
-        if dept is not None and (place := department_place(dept)).phones:
+        if (place := _department_place(cat, dept_id)) is not None:
             return place
     return None
 
@@ -93,34 +82,41 @@ def welfare_desk(cat: Catalogue) -> Place | None:
 def general_desk(cat: Catalogue) -> Place | None:
     """The city's general contact for out-of-scope questions (meta.general_contact, then welfare)."""
     for dept_id in (cat.meta.general_contact, cat.meta.welfare_contact):
-        dept = _dept(cat, dept_id)
-        if dept is not None and (place := department_place(dept)).phones:
+        if (place := _department_place(cat, dept_id)) is not None:
             return place
     return None
 
 
+def _known(cat: Catalogue, dept_id: str | None) -> bool:
+    if dept_id is None:
+        return False
+    try:
+        cat.department(dept_id)
+    except KeyError:
+        return False
+    return True
+
+
 def desk_id_of(cat: Catalogue, service: Service) -> str | None:
     """The department in charge of a service, for the ticket's ``desk``."""
-    for dept_id in (service.department, service.fallback_contact,
-                    *(s.department for s in service.sites)):
-        if dept_id is not None and _dept(cat, dept_id) is not None:
+    for dept_id in (service.department, service.fallback_contact, *(s.department for s in service.sites)):
+        if _known(cat, dept_id):
             return dept_id
     return cat.meta.welfare_contact
 
 
 def service_facts(cat: Catalogue, service_id: str) -> ServiceFacts:
+    """A service as a card shows it; raises KeyError for an unknown id."""
     service = cat.service(service_id)
-    sites = tuple(p for p in (site_place(s) for s in service.sites) if p.phones)
+    contacts = public_contacts(cat, service_id)
+    sites = tuple(p for c in contacts if c.kind == "site" and (p := _place(c)) is not None and p.phones)
     place = sites[0] if len(sites) == 1 else None
     fallback: Place | None = None
     if place is None:
-        for dept_id in (service.fallback_contact, service.department):
-            dept = _dept(cat, dept_id)
-            if dept is not None and (cand := department_place(dept)).phones:
-                fallback = cand
-                break
-        else:
-            fallback = welfare_desk(cat)
+        fallback = next((p for c in contacts if c.kind != "site" and (p := _place(c)) is not None and p.phones), None)
+        if fallback is None:
+            fallback = (_department_place(cat, service.department) or _department_place(cat, service.fallback_contact)
+                        or welfare_desk(cat))
     anonymous = service.anonymous if is_verified(service.anonymous_provenance) else None
     return ServiceFacts(id=service.id, name=service.name, description=service.description,
                         eligibility=service.eligibility_description, anonymous=anonymous, place=place,

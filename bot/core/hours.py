@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from bot.catalogue.model import Hours, Schedule
+from bot.catalogue.public import PublicHours
 
 JST = ZoneInfo("Asia/Tokyo")
 DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -60,7 +61,7 @@ def _intervals(schedule: Schedule, day: dt.date) -> tuple[dt.datetime, dt.dateti
     return start, end
 
 
-def open_state(hours: Hours, now: dt.datetime, horizon_days: int = 21) -> OpenState | None:
+def open_state(hours: Hours | PublicHours, now: dt.datetime, horizon_days: int = 21) -> OpenState | None:
     """Whether the desk is open at ``now``; None when the hours have no structured schedule."""
     if hours.always_open:
         return OpenState(always=True, open_now=True)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.catalogue.model import Catalogue, CrisisLine
+from bot.catalogue.model import Catalogue
+from bot.catalogue.public import PublicCrisisLine, public_crisis_lines
 from bot.core import texts
-from bot.core.contact import is_verified
 from bot.core.messages import Choice, Inbound, Reply
 from bot.core.session import Session, Step
 from bot.core.turn import Context, Turn
@@ -13,28 +13,21 @@ from bot.routing.result import CrisisHit
 MAX_LINES = 4
 
 
-def lines_for(cat: Catalogue, hit: CrisisHit) -> list[tuple[CrisisLine, tuple[str, ...]]]:
-    """The crisis lines to show, most relevant first, each with its verified voice numbers."""
-    by_id = {c.id: c for c in cat.crisis_lines}
-    chosen = [by_id[i] for i in hit.line_ids if i in by_id]
-    if not chosen:
-        chosen = sorted((c for c in cat.crisis_lines if hit.kind in c.kinds), key=lambda c: c.priority)
-    if not chosen:
-        chosen = sorted((c for c in cat.crisis_lines if "general" in c.kinds), key=lambda c: c.priority)
-    out = []
-    for line in chosen:
-        numbers = tuple(p.number for p in line.phones if p.type == "voice" and is_verified(p.provenance))
-        if numbers:
-            out.append((line, numbers))
-    return out[:MAX_LINES]
+def lines_for(cat: Catalogue, hit: CrisisHit) -> list[PublicCrisisLine]:
+    """The crisis lines to show (verified phones only), most relevant first."""
+    known = {c.id for c in cat.crisis_lines}
+    ids = tuple(i for i in hit.line_ids if i in known)
+    lines = public_crisis_lines(cat, ids=ids) if ids else []
+    if not lines:
+        lines = public_crisis_lines(cat, kinds=(hit.kind,)) or public_crisis_lines(cat, kinds=("general",))
+    return lines[:MAX_LINES]
 
 
 def crisis_text(cat: Catalogue, hit: CrisisHit) -> str:
     rows = [texts.CRISIS_LEAD]
-    for line, numbers in lines_for(cat, hit):
-        hours = line.hours.text if line.hours is not None and is_verified(line.hours.provenance) else None
-        phone = " / ".join(numbers)
-        rows.append(texts.CRISIS_LINE.format(name=line.name, phone=phone, hours=hours) if hours
+    for line in lines_for(cat, hit):
+        phone = " / ".join(p.number for p in line.phones if p.type != "fax")
+        rows.append(texts.CRISIS_LINE.format(name=line.name, phone=phone, hours=line.hours.text) if line.hours
                     else texts.CRISIS_LINE_NO_HOURS.format(name=line.name, phone=phone))
     rows.append(texts.CRISIS_EMERGENCY)
     return "\n".join(rows)
