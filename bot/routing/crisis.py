@@ -22,6 +22,16 @@ from bot.routing.tokenise import Analysis
 _SENTENCE_END = re.compile(r"[。！？!?\n]")
 _SKIP_AFTER = " 、,・…"
 _CLAUSE_END = re.compile(r"[、。！？!?,\n]")
+_SQUEEZE = re.compile(r"[ ぁぃぅぇぉ]|(?<=[\u3041-\u309f])ー")
+_SMALL = str.maketrans("ぁぃぅぇぉ", "あいうえお")
+
+
+def _squeeze(text: str) -> str:
+    """Drops spaces and hiragana long-vowel marks, and enlarges small vowels (しにたぃ → しにたい)."""
+    return re.sub(r"(?<=[\u3041-\u309f])ー", "", text.replace(" ", "")).translate(_SMALL)
+
+
+_KATAKANA = re.compile(r"^[\u30a0-\u30ffー]+$")
 _KANA_ONLY = re.compile(r"^[\u3041-\u309f\u30a0-\u30ffー]+$")
 _ASCII_WORD = re.compile(r"^[a-z0-9]+$")
 
@@ -74,7 +84,8 @@ class CrisisScreen:
         self.terms = tuple(sorted(terms, key=lambda x: -len(x.text)))
         self._text_index = LiteralIndex((t.text, t) for t in self.terms)
         self._reading_index = LiteralIndex((t.reading, t) for t in self.terms if t.reading)
-        self.context = {k: tuple(normalise(w) for w in v) for k, v in (data.get("context") or {}).items()}
+        self.context = {k: self._both(v, normalise, read) for k, v in (data.get("context") or {}).items()}
+        self.family = {k: frozenset(fam) for fam in data.get("families", ()) for k in fam}
         self._suffix = self._both(data.get("suffix_suppress", ()), normalise, read)
         self._prefix = self._both(data.get("prefix_suppress", ()), normalise, read)
         self._present = self._both(data.get("present_markers", ()), normalise, read)
@@ -125,7 +136,10 @@ class CrisisScreen:
         sentence_before = stream[sent_start:start]
         sentence_after = stream[start:m_end.start() if m_end else len(stream)]
         best, best_dist = term.kind, None
+        family = self.family.get(term.kind, frozenset({term.kind}))
         for kind, cues in self.context.items():
+            if kind not in family:
+                continue
             for cue in cues:
                 i = sentence_before.rfind(cue)
                 if i >= 0:
@@ -144,14 +158,25 @@ class CrisisScreen:
         token_starts = {t.start for t in analysis.tokens} if analysis else None
         reading = analysis.reading if analysis else to_hiragana(norm)
         reading_starts = analysis.reading_starts if analysis else None
-        if " " in norm:     # "いしき ない", "たおれて いしきない": read the words as one line too
-            squeezed = to_hiragana(norm.replace(" ", ""))
-            reading = reading + "\n" + squeezed
+        text = norm
+        if _SQUEEZE.search(norm):     # "いしき ない", "しにたぃ", "しにたーい": read them as one word too
+            squeezed = _squeeze(norm)
+            text = norm + "\n" + squeezed
+            squeezed_r = to_hiragana(squeezed)
+            if token_starts is not None:
+                token_starts = token_starts | {len(norm) + 1 + i for i in range(len(squeezed))}
             if reading_starts is not None:
-                base = len(analysis.reading) + 1
-                reading_starts = reading_starts | {base + i for i in range(len(squeezed))}
+                reading_starts = reading_starts | {len(reading) + 1 + i for i in range(len(squeezed_r))}
+            reading = reading + "\n" + squeezed_r
+        kata: list[tuple[int, int]] = []   # reading spans of katakana words: インク must not end 消えたい
+        if analysis is not None:
+            pos = 0
+            for tok in analysis.tokens:
+                if _KATAKANA.match(tok.surface):
+                    kata.append((pos, pos + len(tok.reading)))
+                pos += len(tok.reading)
         hit_terms: set[str] = set()
-        for stream, index, starts, is_text in ((norm, self._text_index, token_starts, True),
+        for stream, index, starts, is_text in ((text, self._text_index, token_starts, True),
                                                (reading, self._reading_index, reading_starts, False)):
             taken_until = -1
             for i, needle, term in index.finditer(stream):
@@ -160,6 +185,8 @@ class CrisisScreen:
                 if not is_text and any(term.text in h for h in hit_terms):
                     continue           # already found, in a longer form, on the text
                 end = i + len(needle)
+                if not is_text and any(a < end and i < b and not (i <= a and b <= end) for a, b in kata):
+                    continue           # cuts a katakana word in two: インク does not end 消えたい
                 if term.ascii_word:
                     if not ((i == 0 or not (stream[i - 1].isascii() and stream[i - 1].isalnum())) and
                             (end == len(stream) or not (stream[end].isascii() and stream[end].isalnum()))):
