@@ -234,7 +234,7 @@ class LineChannel:
                     ctx = getattr(event, "delivery_context", None)
                     log.info("LINE event %s already handled (redelivery=%s): skipped", event_id,
                              getattr(ctx, "is_redelivery", None))
-        except SQLAlchemyError:
+        except (SQLAlchemyError, OSError):   # asyncpg raises OSError when the server is down
             log.exception("LINE webhook: store unavailable; LINE may redeliver")
             return web.Response(status=503, text="store unavailable")
         if fresh:
@@ -268,7 +268,7 @@ class LineChannel:
                 except Exception:  # noqa: BLE001 - one bad event must not stop the others
                     log.exception("LINE event %s (%s) failed", event.webhook_event_id, type(event).__name__)
                     status = "failed"
-                with contextlib.suppress(SQLAlchemyError):
+                with contextlib.suppress(SQLAlchemyError, OSError):
                     await store.finish_event(self._sessions, NAME, event.webhook_event_id, status)
 
     async def _handle_event(self, event: Any) -> None:
