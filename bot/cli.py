@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.routing.commands",     # route | eval
     "bot.ops.commands",         # db backup | db wait | config check (joins a `db` group made before it)
     "bot.web.commands",         # serve | chat
+    "bot.channels.commands",    # line setup | telegram setup | telegram poll
     "bot.staff.commands",       # staff add | passwd | disable, purge, db upgrade
 )
 

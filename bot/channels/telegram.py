@@ -341,8 +341,8 @@ class TelegramChannel:
                 offset = max(offset, update.update_id + 1)
                 if await store.claim_event(self._sessions, NAME, str(update.update_id)):
                     await self.process(update)
-            if stop is None and not updates:
-                await asyncio.sleep(0)
+            if not updates:             # Telegram long-polls; a server that answers at once is not hammered
+                await asyncio.sleep(0.5)
 
 
 # --- wiring -------------------------------------------------------------------------------------
