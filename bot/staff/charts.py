@@ -32,6 +32,7 @@ def stacked_bars(title: str, labels: Sequence[str], series: Mapping[str, Sequenc
     plot_w, plot_h = width - pad_l - 8, height - pad_b - pad_t
     totals = [sum(vals[i] for vals in series.values()) for i in range(len(labels))]
     top = _nice_max(max(totals, default=0))
+    top += top % 2                              # counts: an even top keeps the middle tick whole
     bw = plot_w / max(len(labels), 1)
     out = [f'<svg class="chart" viewBox="0 0 {width} {height + legend_h}" role="img" '
            f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']

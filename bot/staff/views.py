@@ -374,6 +374,15 @@ def _match_view(m: str | dict[str, Any], services: dict[str, str]) -> dict[str, 
     return {"id": sid, "name": services.get(sid, sid), "score": score}
 
 
+def plain(value: Any) -> str:
+    """Shows routing explanation values as text: lists joined, mappings as ``key: value``."""
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {plain(v)}" for k, v in value.items() if v not in (None, [], {}, ""))
+    if isinstance(value, (list, tuple)):
+        return "、".join(plain(v) for v in value)
+    return "" if value is None else str(value)
+
+
 def _known_desks(request: web.Request) -> list[str]:
     return list(_dept_names(request))
 
@@ -602,7 +611,7 @@ def _page(router: web.UrlDispatcher, path: str, handler: Handler) -> None:
 def build_staff_app() -> web.Application:
     staff = web.Application(middlewares=[security_headers, guard])
     aiohttp_jinja2.setup(staff, loader=jinja2.PackageLoader("bot.staff", "templates"), app_key=STAFF_JINJA,
-                         autoescape=jinja2.select_autoescape(default=True))
+                         autoescape=jinja2.select_autoescape(default=True), filters={"plain": plain})
     staff[STAFF_CSS] = resources.files("bot.staff").joinpath("static/console.css").read_bytes()
     r = staff.router
     r.add_get("/login", login_page)
