@@ -200,3 +200,30 @@ async def test_dashboard_and_report_render_server_side_svg(app_client, world) ->
     await login(desk, "kore")
     assert (await (await desk.get("/staff/dashboard.json")).json())["total"] == 1      # own desk only
     assert (await desk.get("/staff/report")).status == 403
+
+
+async def test_login_never_redirects_off_the_console(app_client, world) -> None:
+    client = await app_client()
+    page = await client.get("/staff/login")
+    token = page.cookies["scrum_staff_login"].value
+    for evil in ("https://evil.example/", "//evil.example/staff/", "/staff/\\evil", "/other"):
+        resp = await client.post("/staff/login", data={"csrf": token, "username": "kore", "password": PASSWORD,
+                                                       "next": evil}, allow_redirects=False)
+        assert resp.status == 303 and resp.headers["Location"] == "/staff/tickets", evil
+        page = await client.get("/staff/login")
+        token = page.cookies["scrum_staff_login"].value if "scrum_staff_login" in page.cookies else token
+
+
+async def test_an_admin_disabling_an_account_ends_its_session(app_client, world) -> None:
+    desk = await app_client()
+    await login(desk, "kore")
+    assert (await desk.get("/staff/tickets.json")).status == 200
+    admin = await app_client()
+    csrf = await login(admin, "admin")
+    resp = await admin.post(f"/staff/users/{world.users['kore']}/disable", data={"csrf": csrf, "disabled": "1"},
+                            allow_redirects=False)
+    assert resp.status == 303
+    assert (await desk.get("/staff/tickets.json")).status == 401
+    resp = await admin.post(f"/staff/users/{world.users['kore']}/password", data={"csrf": csrf, "password": "kore"},
+                            allow_redirects=False)
+    assert resp.status == 400                                   # the password policy holds here too
