@@ -115,6 +115,15 @@ def test_with_the_real_cli(tmp_path: Path) -> None:
                           env=env, capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "answers" in proc.stdout and "2 services" in proc.stdout
+    broken = tmp_path / "services.yaml"
+    broken.write_text("services:\n  - id: kaigo\n    name: 介護\n", encoding="utf-8")   # no description
+    proc = subprocess.run(["/bin/sh", str(ENTRYPOINT)], env={**env, "SCRUM_CATALOGUE_PATH": str(broken)},
+                          capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "services[kaigo].description" in proc.stderr and "invalid settings or catalogue" in proc.stderr
+    proc = subprocess.run(["/bin/sh", str(ENTRYPOINT)], env={**env, "SCRUM_PORT": "0"},
+                          capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path)
+    assert proc.returncode == 2 and "SCRUM_PORT: 0 is not a port" in proc.stderr
     bad = {**env, "SCRUM_DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:1/none", "SCRUM_DB_WAIT_TIMEOUT": "1"}
     proc = subprocess.run(["/bin/sh", str(ENTRYPOINT)], env=bad, capture_output=True, text=True,
                           timeout=120, check=False, cwd=tmp_path)
