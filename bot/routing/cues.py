@@ -21,6 +21,8 @@ class Found:
     stages: tuple[str, ...]                # life stages mentioned
     about: str                             # 本人 | 家族 | 近所
     words: tuple[str, ...]                 # what was read (for the explanation)
+    stated_ages: tuple[tuple[int, int], ...] = ()   # ages written as numbers (19歳, 80代)
+    people: int = 0                        # how many different people (family/neighbour words) are named
 
 
 class Cues:
@@ -36,13 +38,16 @@ class Cues:
         ages: list[tuple[int, int]] = []
         stages: list[str] = []
         words: list[str] = []
+        stated: list[tuple[int, int]] = []
         for rx, kind in self.age_patterns:
             for m in rx.finditer(text):
                 n = int(m.group(1))
                 if kind == "years" and n <= 120:
                     ages.append((n, n))
+                    stated.append((n, n))
                 elif kind == "decade":
                     ages.append((n * 10, n * 10 + 9))
+                    stated.append((n * 10, n * 10 + 9))
                 elif kind == "infant":
                     ages.append((0, 0 if n < 12 else 1))
                     stages.append("乳幼児")
@@ -60,11 +65,16 @@ class Cues:
                     ages.append(rng)
                 words.append(w)
         about = "本人"
+        people: set[str] = set()
         for label, ws in self.about:
-            if any(w in text for w in ws):
+            named = [w for w in ws if w in text]
+            if named and about == "本人":
                 about = label
-                break
-        return Found(tuple(dict.fromkeys(ages)), tuple(dict.fromkeys(stages)), about, tuple(words))
+            people.update(named)
+        # 母 inside 祖母 is one person: keep only names not contained in a longer one
+        people = {p for p in people if not any(p != q and p in q for q in people)}
+        return Found(tuple(dict.fromkeys(ages)), tuple(dict.fromkeys(stages)), about, tuple(words),
+                     tuple(dict.fromkeys(stated)), len(people))
 
     def service_range(self, svc: Service) -> tuple[int, int] | None:
         if svc.minimum_age is None and svc.maximum_age is None:
@@ -72,7 +82,8 @@ class Cues:
         return (svc.minimum_age or 0, svc.maximum_age if svc.maximum_age is not None else 120)
 
     def fit(self, found: Found, svc: Service) -> float:
-        """+1 when a mentioned person fits the service's ages/stages, -1 when none does, 0 if unknown."""
+        """+1 when a mentioned person fits the service's ages/stages; -1 when a stated age (19歳, 80代)
+        fits none and the message names at most one person; else 0 (unknown, or several people)."""
         if not found.ages and not found.stages:
             return 0.0
         rng = self.service_range(svc)
@@ -95,4 +106,9 @@ class Cues:
                     verdicts.append(r[0] <= rng[1] and r[1] >= rng[0])
         if not verdicts:
             return 0.0
-        return 1.0 if any(verdicts) else -1.0
+        if any(verdicts):
+            return 1.0
+        if found.stated_ages and found.people <= 1 and len(found.stated_ages) == 1:
+            rng_ok = rng is not None or bool(svc_stages)
+            return -1.0 if rng_ok else 0.0
+        return 0.0

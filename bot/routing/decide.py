@@ -18,10 +18,13 @@ class Params:
     route_min: float = 2.2          # evidence a desk needs to be routed to
     weak: float = 1.2               # below this a message says nothing about a desk
     oos_override: float = 3.0       # welfare evidence that outweighs out-of-scope words
-    multi_min: float = 5.0          # evidence left for a second, independent need
-    multi_ratio: float = 0.25      # ... and relative to the first need
+    multi_min: float = 4.5          # evidence left for a second, independent need
+    multi_ratio: float = 0.2       # ... and relative to the first need
     close_ratio: float = 0.88       # a second desk this close makes the message ambiguous ...
-    close_below: float = 4.0        # ... unless the best desk is this sure
+    close_below: float = 8.0        # ... unless the best desk is this sure
+    vague_ratio: float = 0.7        # with vague words ("相談したい"), this close is ambiguous ...
+    vague_below: float = 6.0        # ... below this evidence
+    age_ratio: float = 0.6          # desks told apart by age, and no age given: this close asks
     share: float = 0.6              # a term belongs to the best desk when it takes this share of it
     own_share: float = 0.8          # ... and is a second desk's own evidence at this share
     max_needs: int = 3
@@ -32,6 +35,8 @@ class Signals:
     crisis: bool = False
     out_of_scope: tuple[str, ...] = ()
     vague: tuple[str, ...] = ()
+    age_known: bool = False                  # an age or life stage was read from the message
+    short: bool = False                      # a few characters only ("あの", "親のことで")
 
 
 @dataclass(frozen=True)
@@ -65,12 +70,21 @@ def _owned_terms(sid: str, contrib: Mapping[str, Mapping[str, float]], share: fl
     return {t for t, c in contrib.get(sid, {}).items() if c >= share * best[t]}
 
 
+def _same_words(a: str, b: str, contrib: Mapping[str, Mapping[str, float]]) -> bool:
+    """True when b's evidence is mostly the same words as a's (neighbours, not two needs)."""
+    ca, cb = contrib.get(a, {}), contrib.get(b, {})
+    shared = sum(c for t, c in cb.items() if t in ca)
+    return shared >= 0.7 * sum(cb.values()) if cb else False
+
+
 def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[str, float]],
            signals: Signals, p: Params = Params(),
-           fields: Mapping[str, frozenset[str]] | None = None) -> Decision:
+           fields: Mapping[str, frozenset[str]] | None = None,
+           ages: Mapping[str, tuple[int, int] | None] | None = None) -> Decision:
     """Decides the outcome. ``fields`` (service id -> 分野) keeps two desks of one field from
     counting as two needs: neighbours share words, independent needs do not share a field."""
     fields = fields or {}
+    ages = ages or {}
     order = tuple(sid for sid, s in ranked if s > 0)
     top = ranked[0][1] if ranked else 0.0
     if signals.crisis:
@@ -79,7 +93,7 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
     if signals.out_of_scope and top < p.oos_override:
         return Decision(Outcome.OUT_OF_SCOPE, order, (), f"out-of-scope words, welfare score {top:.2f}")
     if top < p.route_min:
-        if signals.vague:
+        if signals.vague or signals.short:
             return Decision(Outcome.CLARIFY, order, (), f"too vague ({top:.2f})")
         if top < p.weak * 1.5:
             return Decision(Outcome.OUT_OF_SCOPE, order, (), f"no welfare need ({top:.2f})")
@@ -108,6 +122,14 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
         rest_order = tuple(s for s in order if s not in needs)
         return Decision(Outcome.MULTI, tuple(needs) + rest_order, tuple(needs), "independent needs", second)
 
-    if len(ranked) > 1 and ranked[1][1] >= p.close_ratio * top and top < p.close_below:
-        return Decision(Outcome.CLARIFY, order, (), f"close: {ranked[1][1] / top:.2f} of the best", second)
+    if len(ranked) > 1:
+        ratio = ranked[1][1] / top
+        a, b = ranked[0][0], ranked[1][0]
+        if ratio >= p.close_ratio and top < p.close_below:
+            return Decision(Outcome.CLARIFY, order, (), f"close: {ratio:.2f} of the best", second)
+        if signals.vague and ratio >= p.vague_ratio and top < p.vague_below:
+            return Decision(Outcome.CLARIFY, order, (), f"vague and close: {ratio:.2f}", second)
+        if not signals.age_known and ratio >= p.age_ratio and ages.get(a) != ages.get(b) \
+                and (bool(fields.get(a, frozenset()) & fields.get(b, frozenset())) or _same_words(a, b, contrib)):
+            return Decision(Outcome.CLARIFY, order, (), f"told apart by age, none given: {ratio:.2f}", second)
     return Decision(Outcome.ROUTE, order, (order[0],), "one clear desk", second)

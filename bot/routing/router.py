@@ -8,6 +8,7 @@ crisis line comes from the catalogue, every word list from bot/routing/data.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -17,13 +18,16 @@ from bot.routing.crisis import CrisisScreen, LineRef
 from bot.routing.cues import Cues
 from bot.routing.decide import Params, Signals, decide
 from bot.routing.expand import SYN, Expander, merge
-from bot.routing.normalise import Normaliser
+from bot.routing.literal import LiteralIndex
+from bot.routing.normalise import Normaliser, to_hiragana
 from bot.routing.result import CrisisHit, Match, Outcome, RoutingResult
 from bot.routing.score import FIELD_WEIGHTS, Doc, Index
 from bot.routing.tokenise import Analysis, SudachiTokeniser, Tokeniser
 
 MAX_CHARS = 1000          # what is analysed of one inquiry (the crisis screen reads all of it)
 CUE_BONUS, CUE_MALUS = 0.35, 0.3
+KANA_SHARE, KANA_WEIGHT = 0.6, 0.8   # kana-written inquiries: share of kana, weight of reading matches
+SHORT = 6                 # characters: a message this short with no desk words gets a question
 FUZZY_BELOW = 6.0         # exact evidence under which typo-tolerant matching is tried
 
 
@@ -48,6 +52,8 @@ class Router:
     routable: tuple[str, ...]
     offers: tuple[str, ...]
     fields: Mapping[str, frozenset[str]]
+    age_ranges: Mapping[str, tuple[int, int] | None]
+    kana_index: LiteralIndex
     oos_words: tuple[str, ...]
     vague_words: tuple[str, ...]
     params: Params = Params()
@@ -66,6 +72,10 @@ class Router:
         analysis = self._analyse(norm)
         hit = self.screener.screen(norm, analysis)
         terms = self.expander.terms(analysis, norm[:MAX_CHARS])
+        kana_terms = self._kana_terms(norm[:MAX_CHARS])
+        for t, w in kana_terms.items():
+            if terms.get(t, 0.0) < w:
+                terms[t] = w
         scored = self.index.score(terms, norm[:MAX_CHARS])
         if max(scored.totals.values(), default=0.0) < FUZZY_BELOW:     # typos matter when little matched
             scored = self.index.add_fuzzy(norm[:MAX_CHARS], scored)
@@ -92,7 +102,9 @@ class Router:
                 contrib[sid] = {t: c * f for t, c in contrib[sid].items()}
         oos = tuple(w for w in self.oos_words if w in norm)
         vague = tuple(w for w in self.vague_words if w in norm)
-        d = decide(ranked, contrib, Signals(hit is not None, oos, vague), self.params, self.fields)
+        signals = Signals(hit is not None, oos, vague, age_known=bool(found.ages or found.stages),
+                          short=len(norm) <= SHORT)
+        d = decide(ranked, contrib, signals, self.params, self.fields, self.age_ranges)
         order = list(d.order)
         if d.outcome is Outcome.CLARIFY and len(order) < 2:
             order += [sid for sid in self._default_choices() if sid not in order]
@@ -114,6 +126,21 @@ class Router:
         offered = self.offers if d.outcome is Outcome.MULTI else ()
         return RoutingResult(text=text, outcome=d.outcome, matches=matches, needed=d.needed, crisis=hit,
                              offered=offered, explanation=explanation)
+
+    def _kana_terms(self, norm: str) -> dict[str, float]:
+        """For text written mostly in kana (やちんがはらえなくて), the words whose reading it holds."""
+        if not norm or sum(1 for ch in norm if "\u3041" <= ch <= "\u30ff") < KANA_SHARE * len(norm):
+            return {}
+        hira = to_hiragana(norm)
+        out: dict[str, float] = {}
+        taken_until = -1
+        for i, reading, bag in self.kana_index.finditer(hira):
+            if i < taken_until:
+                continue
+            taken_until = i + len(reading)
+            for t, w in bag.items():
+                out[t] = max(out.get(t, 0.0), KANA_WEIGHT * w)
+        return out
 
     @staticmethod
     def _top_terms(c: Mapping[str, float], n: int = 6) -> dict[str, float]:
@@ -153,6 +180,10 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None) -> Ro
     lines = [LineRef(ln.id, tuple(ln.kinds), _verified(ln), ln.priority) for ln in catalogue.crisis_lines]
     screener = CrisisScreen(routing_data.load("crisis"), normalise, read, lines)
     expander = Expander.build(routing_data.load("synonyms"), normalise, tok.analyse)
+    if catalogue.meta.city:   # the city's own name says nothing about which desk (富士市の天気)
+        city = normalise(catalogue.meta.city)
+        extra = {city, *(t.norm for t in tok.analyse(city).tokens)}
+        expander = dataclasses.replace(expander, stop=expander.stop | extra)
 
     docs: list[Doc] = []
     phrases: dict[str, dict[str, float]] = {}
@@ -170,6 +201,14 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None) -> Ro
                     phrases.setdefault(nt, {})[svc.id] = 1.0
         tf = merge(bags)
         docs.append(Doc(svc.id, tf, sum(tf.values())))
+    # readings of every keyword, alias, name and synonym, for inquiries written in kana
+    kana: dict[str, dict[str, float]] = {}
+    words = set(phrases) | set(expander.word_groups) | set(expander.phrase_groups)
+    for w in words:
+        an = tok.analyse(w)
+        reading = to_hiragana(an.reading)
+        if len(reading) >= 3 and reading != w:
+            kana.setdefault(reading, {}).update(expander.terms(an, w))
     # a phrase shared by many desks says little: weight it by 1/number of desks
     phrases = {p: {sid: 1.0 / len(s) for sid in s} for p, s in phrases.items()}
     index = Index(docs, phrases)
@@ -181,6 +220,9 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None) -> Ro
         index=index, cues=Cues(routing_data.load("cues"), normalise),
         services={s.id: s for s in catalogue.services}, routable=routable, offers=offers,
         fields={s.id: frozenset(str(f) for f in s.fields) for s in catalogue.services},
+        kana_index=LiteralIndex(kana.items()),
+        age_ranges={s.id: (s.minimum_age, s.maximum_age) if (s.minimum_age, s.maximum_age) != (None, None) else None
+                    for s in catalogue.services},
         oos_words=tuple(dict.fromkeys(normalise(w) for w in scope["out_of_scope"])),
         vague_words=tuple(dict.fromkeys(normalise(w) for w in scope["vague"])),
     )
