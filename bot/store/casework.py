@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import IntakeError
@@ -284,10 +284,14 @@ async def claim(s: AsyncSession, actor: Actor, ticket: Ticket, now: dt.datetime 
     if not can_see(actor, ticket):
         raise NotFound("ticket not found")
     _open(ticket)
-    if ticket.assignee_id not in (None, actor.id) and not actor.sees_all:
+    # A conditional UPDATE, so that two people claiming at once cannot both win.
+    free = true() if actor.sees_all else or_(Ticket.assignee_id.is_(None), Ticket.assignee_id == actor.id)
+    won = await s.execute(update(Ticket).where(Ticket.id == ticket.id, Ticket.status != S.CLOSED.value, free)
+                          .values(assignee_id=actor.id).execution_options(synchronize_session=False))
+    if won.rowcount != 1:
         raise Conflict("someone else already took this ticket")
+    await s.refresh(ticket)
     before = ticket.status
-    ticket.assignee_id = actor.id
     if ticket.status == S.RECEIVED:
         ticket.status = S.ASSIGNED.value
     ticket.updated_at = now

@@ -340,3 +340,31 @@ async def test_new_ticket_announcement_holds_only_ref_and_link(sessions, cipher)
         o = (await s.execute(select(Outbox))).scalar_one()
         assert o.user_key == "telegram:-1001"
         assert o.body["replies"][0]["text"] == f"新しい相談 {t.ref}\nhttps://staff.example/staff/tickets/{t.id}"
+
+
+async def test_two_people_claiming_at_once_cannot_both_win(sessions, cipher) -> None:
+    import asyncio
+
+    from sqlalchemy.exc import OperationalError
+    async with sessions() as s, s.begin():
+        a = await _staff(s, "a", "dept_koreisha")
+        b = await _staff(s, "b", "dept_koreisha")
+        t = await _ticket(s, cipher)
+    both_read = asyncio.Barrier(2)
+
+    async def take(actor):
+        try:
+            async with sessions() as s, s.begin():
+                ticket = await cw.get_ticket(s, actor, t.id)
+                await both_read.wait()                    # both have read "unassigned"
+                await cw.claim(s, actor, ticket, NOW)
+            return "won"
+        except (cw.Conflict, OperationalError):          # SQLite refuses the stale writer outright
+            return "lost"
+    results = await asyncio.gather(take(a), take(b))
+    assert sorted(results) == ["lost", "won"]
+    async with sessions() as s:
+        got = await s.get(Ticket, t.id)
+        winner = a if results[0] == "won" else b
+        assert got.assignee_id == winner.id
+        assert [e.kind for e in await cw.ticket_events(s, t.id)] == ["assign"]
