@@ -19,17 +19,22 @@ class LiteralIndex(Generic[T]):
             if s:
                 by_key.setdefault(s[:2], []).append((s, payload))
         self._by_key = {k: sorted(v, key=lambda x: -len(x[0])) for k, v in by_key.items()}
+        self._firsts = frozenset(k[0] for k in self._by_key)
+        self._singles = frozenset(k for k in self._by_key if len(k) == 1)
+        # both lists (one-character key and two-character key) merged once, longest first
+        self._merged = {k: sorted(v + self._by_key[k[0]], key=lambda x: -len(x[0]))
+                        for k, v in self._by_key.items() if len(k) == 2 and k[0] in self._singles}
 
     def finditer(self, text: str) -> Iterator[tuple[int, str, T]]:
         """Every occurrence (start, string, payload), by start, longest string first at a start."""
-        get = self._by_key.get
-        for i in range(len(text)):
-            two = get(text[i:i + 2])
-            one = get(text[i])
-            if two and one:                       # both lists are longest first; merge them
-                cands = sorted(two + one, key=lambda x: -len(x[0]))
-            else:
-                cands = two or one
+        get, firsts, singles, merged = self._by_key.get, self._firsts, self._singles, self._merged
+        for i, ch in enumerate(text):
+            if ch not in firsts:
+                continue
+            two = text[i:i + 2]
+            cands = merged.get(two) if ch in singles else None
+            if cands is None:
+                cands = get(two) or (get(ch) if ch in singles else None)
             if cands:
                 for s, payload in cands:
                     if text.startswith(s, i):

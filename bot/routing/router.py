@@ -28,7 +28,7 @@ MAX_CHARS = 1000          # what is analysed of one inquiry (the crisis screen r
 CUE_BONUS, CUE_MALUS = 0.35, 0.3
 KANA_SHARE, KANA_WEIGHT = 0.6, 0.8   # kana-written inquiries: share of kana, weight of reading matches
 SHORT = 6                 # characters: a message this short with no desk words gets a question
-FUZZY_BELOW = 6.0         # exact evidence under which typo-tolerant matching is tried
+FUZZY_BELOW = 2.2         # exact evidence under which typo-tolerant matching is tried
 
 
 def _verified(line) -> bool:

@@ -45,16 +45,22 @@ class SudachiTokeniser:
 
         self._mode_c = sudachipy.SplitMode.C
         self._mode_a = sudachipy.SplitMode.A
-        self._tok = sudachipy.Dictionary().create(self._mode_c)
+        self._dict = sudachipy.Dictionary()
+        self._tok = self._dict.create(self._mode_c)
+        self._pos: dict[int, str] = {}      # part-of-speech id -> first level, filled as met
 
     def analyse(self, text: str) -> Analysis:
         tokens: list[Token] = []
         reading_parts: list[str] = []
         starts: list[int] = []
         pos_in_reading = 0
+        pos_cache = self._pos
         for m in self._tok.tokenize(text):
             surface = m.surface()
-            pos = m.part_of_speech()[0]
+            pid = m.part_of_speech_id()
+            pos = pos_cache.get(pid)
+            if pos is None:
+                pos = pos_cache[pid] = self._dict.pos_of(pid)[0]
             rf = m.reading_form()
             reading = to_hiragana(rf if rf and pos not in ("補助記号", "空白") else surface)
             subs: tuple[str, ...] = ()
