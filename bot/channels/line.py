@@ -18,6 +18,7 @@ import json
 import logging
 import re
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, Protocol
 
@@ -76,6 +77,22 @@ _TEL = re.compile(r"[0-9#][0-9-]{1,15}")
 
 class ConversationLike(Protocol):
     async def handle(self, inbound: Inbound) -> list[Reply]: ...
+
+
+def _where(exc: BaseException) -> str:
+    """File and line where an exception was raised: logged instead of its message, which may hold text."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}" if tb else "?"
+
+
+def _lock(locks: "weakref.WeakValueDictionary[str, asyncio.Lock]", key: str) -> asyncio.Lock:
+    lock = locks.get(key)
+    if lock is None:
+        lock = asyncio.Lock()
+        locks[key] = lock
+    return lock
 
 
 def user_key(user_id: str) -> str:
@@ -200,7 +217,7 @@ class LineChannel:
         self._retries = retries
         self.sleep = sleep
         self._tasks: set[asyncio.Task[None]] = set()
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._inflight: set[int] = set()
         self._cipher = cipher
         self._ephemeral: dict[int, list[dict[str, Any]]] = {}
@@ -234,8 +251,8 @@ class LineChannel:
                     ctx = getattr(event, "delivery_context", None)
                     log.info("LINE event %s already handled (redelivery=%s): skipped", event_id,
                              getattr(ctx, "is_redelivery", None))
-        except (SQLAlchemyError, OSError):   # asyncpg raises OSError when the server is down
-            log.exception("LINE webhook: store unavailable; LINE may redeliver")
+        except (SQLAlchemyError, OSError) as exc:   # asyncpg raises OSError when the server is down
+            log.error("LINE webhook: store unavailable (%s); LINE may redeliver", type(exc).__name__)
             return web.Response(status=503, text="store unavailable")
         if fresh:
             self.spawn(self._process(fresh))
@@ -260,13 +277,13 @@ class LineChannel:
         for event in events:
             source = getattr(event, "source", None)
             key = user_key(source.user_id) if isinstance(source, UserSource) and source.user_id else "?"
-            lock = self._locks.setdefault(key, asyncio.Lock())
-            async with lock:
+            async with _lock(self._locks, key):
                 status = "done"
                 try:
                     await self._handle_event(event)
-                except Exception:  # noqa: BLE001 - one bad event must not stop the others
-                    log.exception("LINE event %s (%s) failed", event.webhook_event_id, type(event).__name__)
+                except Exception as exc:  # noqa: BLE001 - one bad event must not stop the others
+                    log.error("LINE event %s (%s) failed: %s at %s", event.webhook_event_id,
+                              type(event).__name__, type(exc).__name__, _where(exc))
                     status = "failed"
                 with contextlib.suppress(SQLAlchemyError, OSError):
                     await store.finish_event(self._sessions, NAME, event.webhook_event_id, status)
@@ -275,6 +292,9 @@ class LineChannel:
         source = getattr(event, "source", None)
         if not isinstance(source, UserSource) or not source.user_id:
             log.info("LINE %s event from a group or room: not served", getattr(event, "type", "?"))
+            return
+        if getattr(event, "mode", "active") == "standby":
+            log.info("LINE event %s in standby mode: another channel answers", event.webhook_event_id)
             return
         uid = source.user_id
         key = user_key(uid)
@@ -298,8 +318,9 @@ class LineChannel:
             return [Reply(texts.SORRY_TRY_AGAIN)]
         try:
             return list(await self._conversation.handle(inbound))
-        except Exception:  # noqa: BLE001 - the resident still gets an answer
-            log.exception("LINE: conversation failed for event %s", inbound.event_id)
+        except Exception as exc:  # noqa: BLE001 - the resident still gets an answer
+            log.error("LINE: conversation failed for event %s: %s at %s", inbound.event_id,
+                      type(exc).__name__, _where(exc))
             return [Reply(texts.SORRY_TRY_AGAIN)]
 
     async def _show_loading(self, uid: str) -> None:
@@ -366,8 +387,10 @@ class LineChannel:
 
     async def deliver_item(self, outbox_id: int) -> bool:
         """Pushes one outbox row with its retry key; a 409 means LINE already has it."""
-        if outbox_id in self._inflight:
-            return False
+        if outbox_id in self._inflight:              # the sweeper has it: wait for its verdict
+            while outbox_id in self._inflight:
+                await asyncio.sleep(0.05)
+            return (await store.get_item(self._sessions, outbox_id))[1] is not None
         self._inflight.add(outbox_id)
         try:
             item, sent_at, _ = await store.get_item(self._sessions, outbox_id)
@@ -415,8 +438,8 @@ class LineChannel:
         while True:
             try:
                 await self.deliver_outbox()
-            except Exception:  # noqa: BLE001 - keep sweeping
-                log.exception("LINE outbox sweep failed")
+            except Exception as exc:  # noqa: BLE001 - keep sweeping
+                log.error("LINE outbox sweep failed: %s at %s", type(exc).__name__, _where(exc))
             await asyncio.sleep(interval)
 
 

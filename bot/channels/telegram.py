@@ -19,6 +19,7 @@ import hmac
 import json
 import logging
 import warnings
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, Protocol
 
@@ -50,6 +51,22 @@ OUTBOX_INTERVAL = 5.0
 
 class ConversationLike(Protocol):
     async def handle(self, inbound: Inbound) -> list[Reply]: ...
+
+
+def _where(exc: BaseException) -> str:
+    """File and line where an exception was raised: logged instead of its message, which may hold text."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}" if tb else "?"
+
+
+def _lock(locks: "weakref.WeakValueDictionary[str, asyncio.Lock]", key: str) -> asyncio.Lock:
+    lock = locks.get(key)
+    if lock is None:
+        lock = asyncio.Lock()
+        locks[key] = lock
+    return lock
 
 
 def user_key(chat_id: int | str) -> str:
@@ -163,7 +180,7 @@ class TelegramChannel:
         self._retries = retries
         self.sleep = sleep
         self._tasks: set[asyncio.Task[None]] = set()
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._inflight: set[int] = set()
         self._ephemeral: dict[int, dict[str, Any]] = {}
 
@@ -186,8 +203,8 @@ class TelegramChannel:
             return web.Response(status=400, text="malformed update")
         try:
             fresh = await store.claim_event(self._sessions, NAME, str(update.update_id))
-        except SQLAlchemyError:
-            log.exception("Telegram webhook: store unavailable; Telegram will retry")
+        except (SQLAlchemyError, OSError) as exc:   # asyncpg raises OSError when the server is down
+            log.error("Telegram webhook: store unavailable (%s); Telegram will retry", type(exc).__name__)
             return web.Response(status=503, text="store unavailable")
         if fresh:
             self.spawn(self.process(update))
@@ -214,13 +231,13 @@ class TelegramChannel:
         chat_id = _private_chat_id(update)
         key = user_key(chat_id) if chat_id is not None else "?"
         status = "done"
-        async with self._locks.setdefault(key, asyncio.Lock()):
+        async with _lock(self._locks, key):
             try:
                 await self._handle(update, chat_id)
-            except Exception:  # noqa: BLE001 - one bad update must not stop the others
-                log.exception("Telegram update %s failed", update.update_id)
+            except Exception as exc:  # noqa: BLE001 - one bad update must not stop the others
+                log.error("Telegram update %s failed: %s at %s", update.update_id, type(exc).__name__, _where(exc))
                 status = "failed"
-        with contextlib.suppress(SQLAlchemyError):
+        with contextlib.suppress(SQLAlchemyError, OSError):
             await store.finish_event(self._sessions, NAME, str(update.update_id), status)
 
     async def _handle(self, update: Update, chat_id: int | None) -> None:
@@ -250,8 +267,9 @@ class TelegramChannel:
             return [Reply(texts.SORRY_TRY_AGAIN)]
         try:
             return list(await self._conversation.handle(inbound))
-        except Exception:  # noqa: BLE001 - the resident still gets an answer
-            log.exception("Telegram: conversation failed for update %s", inbound.event_id)
+        except Exception as exc:  # noqa: BLE001 - the resident still gets an answer
+            log.error("Telegram: conversation failed for update %s: %s at %s", inbound.event_id,
+                      type(exc).__name__, _where(exc))
             return [Reply(texts.SORRY_TRY_AGAIN)]
 
     # sending ------------------------------------------------------------------------------
@@ -270,8 +288,10 @@ class TelegramChannel:
                 self._ephemeral.pop(item.id, None)
 
     async def deliver_item(self, outbox_id: int) -> bool:
-        if outbox_id in self._inflight:
-            return False
+        if outbox_id in self._inflight:              # the sweeper has it: wait for its verdict
+            while outbox_id in self._inflight:
+                await asyncio.sleep(0.05)
+            return (await store.get_item(self._sessions, outbox_id))[1] is not None
         self._inflight.add(outbox_id)
         try:
             item, sent_at, _ = await store.get_item(self._sessions, outbox_id)
@@ -317,8 +337,8 @@ class TelegramChannel:
         while True:
             try:
                 await self.deliver_outbox()
-            except Exception:  # noqa: BLE001 - keep sweeping
-                log.exception("Telegram outbox sweep failed")
+            except Exception as exc:  # noqa: BLE001 - keep sweeping
+                log.error("Telegram outbox sweep failed: %s at %s", type(exc).__name__, _where(exc))
             await asyncio.sleep(interval)
 
     # polling (local development) ----------------------------------------------------------

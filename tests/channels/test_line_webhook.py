@@ -271,3 +271,21 @@ async def test_oversized_body_is_413(client, fake_line):
     resp = await client.post("/webhooks/line", data=big, headers={"X-Line-Signature": ev.sign(big, LINE_SECRET)})
     assert resp.status == 413
     assert fake_line.calls == []
+
+
+async def test_standby_events_are_left_to_the_active_channel(client, fake_line, conversation):
+    tok = fake_line.new_reply_token(U1)
+    event = {**ev.text("こんにちは", user=U1, reply_token=tok), "mode": "standby"}
+    assert (await post(client, ev.body(event))).status == 200
+    assert conversation.seen == [] and fake_line.delivered == []
+
+
+async def test_logs_hold_ids_never_what_the_resident_wrote(client, fake_line, caplog):
+    caplog.set_level("DEBUG")
+    secret_words = "秘密の相談内容XYZ"
+    tok = fake_line.new_reply_token(U1)
+    fake_line.plan("/v2/bot/message/reply", Planned(500), Planned(400))
+    await post(client, ev.body(ev.text(secret_words, user=U1, reply_token=tok)))
+    await post(client, ev.body(ev.text("boom", user=U1, reply_token=fake_line.new_reply_token(U1))))
+    assert caplog.records
+    assert all(secret_words not in r.getMessage() and "boom" not in r.getMessage() for r in caplog.records)
