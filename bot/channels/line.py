@@ -435,8 +435,13 @@ class LineChannel:
         return n
 
     async def run_outbox(self, interval: float = OUTBOX_INTERVAL) -> None:
+        """Sweeps the outbox every ``interval`` seconds; once an hour, forgets old event ids."""
+        sweeps = 0
         while True:
             try:
+                if sweeps % int(3600 / interval) == 0:
+                    await store.prune_events(self._sessions, NAME)
+                sweeps += 1
                 await self.deliver_outbox()
             except Exception as exc:  # noqa: BLE001 - keep sweeping
                 log.error("LINE outbox sweep failed: %s at %s", type(exc).__name__, _where(exc))

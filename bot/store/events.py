@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -62,6 +62,19 @@ async def event_status(sessions: Sessions, platform: str, event_id: str) -> str 
     async with sessions() as s:
         row = await s.get(ProcessedEvent, (platform, event_id[:80]))
         return row.status if row else None
+
+
+EVENT_KEEP = dt.timedelta(days=30)   # far beyond LINE's redelivery and Telegram's 24 h of kept updates
+
+
+async def prune_events(sessions: Sessions, platform: str, keep: dt.timedelta = EVENT_KEEP,
+                       now: dt.datetime | None = None) -> int:
+    """Forgets processed event ids older than ``keep``; returns how many."""
+    cutoff = (now or utcnow()) - keep
+    async with sessions() as s, s.begin():
+        result = await s.execute(delete(ProcessedEvent).where(ProcessedEvent.platform == platform,
+                                                              ProcessedEvent.received_at < cutoff))
+        return int(result.rowcount or 0)
 
 
 # --- the outbox ---------------------------------------------------------------------------------

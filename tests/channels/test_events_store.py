@@ -66,3 +66,20 @@ async def test_reachability_defaults_to_true_and_is_remembered(db_url: str) -> N
         assert await store.is_reachable(s, "line:Unew") is True
     finally:
         await engine.dispose()
+
+
+async def test_old_event_ids_are_pruned_per_platform(db_url: str) -> None:
+    import datetime as dt
+
+    engine = make_engine(db_url)
+    s = make_sessions(engine)
+    try:
+        for platform in ("line", "telegram"):
+            assert await store.claim_event(s, platform, "old")
+        later = dt.datetime.now(dt.UTC) + store.EVENT_KEEP + dt.timedelta(minutes=1)
+        assert await store.prune_events(s, "line", now=later) == 1
+        assert await store.claim_event(s, "line", "old") is True          # forgotten, so new again
+        assert await store.claim_event(s, "telegram", "old") is False     # other platform kept
+        assert await store.prune_events(s, "telegram") == 0               # not old yet
+    finally:
+        await engine.dispose()
