@@ -28,7 +28,7 @@ from bot.errors import IntakeError
 from bot.staff import auth, charts
 from bot.store import casework as cw
 from bot.store.crypto import Cipher
-from bot.store.models import StaffRole, StaffUser, Ticket, TicketOutcome, TicketStatus
+from bot.store.models import AuditLog, MisrouteLabel, StaffRole, StaffUser, Ticket, TicketOutcome, TicketStatus
 
 STAFF_JINJA = web.AppKey("staff_jinja", jinja2.Environment)
 STAFF_CSS = web.AppKey("staff_css", bytes)
@@ -546,6 +546,58 @@ async def report_page(request: web.Request) -> web.StreamResponse:
     return respond(request, "report.html", r)
 
 
+# 振り分け違い review and the audit log --------------------------------------------------------
+
+@roles(StaffRole.COORDINATOR, StaffRole.ADMIN)
+async def misroutes_page(request: web.Request) -> web.StreamResponse:
+    """Labelled examples for catalogue maintainers: where the bot sent a ticket and where it should
+    have gone, with the routing decision; no consultation text."""
+    show_all = request.query.get("all") == "1"
+    names = _dept_names(request)
+    stmt = (select(MisrouteLabel, Ticket.ref, Ticket.routing, Ticket.fields)
+            .join(Ticket, Ticket.id == MisrouteLabel.ticket_id).order_by(MisrouteLabel.id.desc()).limit(500))
+    if not show_all:
+        stmt = stmt.where(MisrouteLabel.reviewed.is_(False))
+    async with _deps(request).sessions() as s:
+        rows = (await s.execute(stmt)).all()
+    labels = [{"id": lab.id, "ticket": lab.ticket_id, "ref": ref, "at": _iso(lab.at), "fields": fields,
+               "routed_to": [names.get(x, x) for x in lab.routed_to], "should_be": names.get(lab.should_be, lab.should_be),
+               "should_be_id": lab.should_be, "reviewed": lab.reviewed,
+               "routing": {k: v for k, v in (routing or {}).items() if k in ("outcome", "matches", "needed")}}
+              for lab, ref, routing, fields in rows]
+    return respond(request, "misroutes.html", {"labels": labels, "all": show_all})
+
+
+@roles(StaffRole.COORDINATOR, StaffRole.ADMIN)
+async def misroute_reviewed(request: web.Request) -> web.StreamResponse:
+    raw, me = request.match_info["lid"], _me(request)
+    async with _deps(request).sessions() as s, s.begin():
+        label = await s.get(MisrouteLabel, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+        if label is None:
+            raise web.HTTPNotFound()
+        label.reviewed = True
+        await cw.audit(s, me.actor.id, "misroute_reviewed", label.ticket_id, label=label.id)
+    if _wants_json(request):
+        return web.json_response({"ok": True})
+    raise web.HTTPSeeOther(f"{PREFIX}/misroutes")
+
+
+@roles(StaffRole.ADMIN)
+async def audit_page(request: web.Request) -> web.StreamResponse:
+    """The latest audit entries (who viewed or changed what); filter by ticket id or staff id."""
+    stmt = select(AuditLog).order_by(AuditLog.id.desc()).limit(300)
+    if (tid := _opt_int(request.query.get("ticket"))) is not None:
+        stmt = stmt.where(AuditLog.ticket_id == tid)
+    if (sid := _opt_int(request.query.get("staff"))) is not None:
+        stmt = stmt.where(AuditLog.staff_id == sid)
+    async with _deps(request).sessions() as s:
+        entries = list((await s.execute(stmt)).scalars())
+        staff = await _staff_names(s)
+    return respond(request, "audit.html", {"entries": [
+        {"id": a.id, "at": _iso(a.at), "staff_id": a.staff_id, "staff": staff.get(a.staff_id or -1, "—"),
+         "action": a.action, "ticket_id": a.ticket_id, "detail": a.detail} for a in entries]})
+
+
 # Users (admins) ---------------------------------------------------------------------------------
 
 @roles(StaffRole.ADMIN)
@@ -630,6 +682,9 @@ def build_staff_app() -> web.Application:
     r.add_get(r"/meetings/{meeting:[a-z_]+}.csv", agenda_csv)
     _page(r, "/dashboard", dashboard_page)
     _page(r, "/report", report_page)
+    _page(r, "/misroutes", misroutes_page)
+    r.add_post(r"/misroutes/{lid:\d+}/reviewed", misroute_reviewed)
+    _page(r, "/audit", audit_page)
     _page(r, "/users", users_page)
     r.add_post("/users", users_create)
     r.add_post(r"/users/{uid:\d+}/disable", users_disable)

@@ -227,3 +227,25 @@ async def test_an_admin_disabling_an_account_ends_its_session(app_client, world)
     resp = await admin.post(f"/staff/users/{world.users['kore']}/password", data={"csrf": csrf, "password": "kore"},
                             allow_redirects=False)
     assert resp.status == 400                                   # the password policy holds here too
+
+
+async def test_misroute_labels_for_review_and_the_audit_log_page(app_client, world) -> None:
+    desk = await app_client()
+    csrf = await login(desk, "kore")
+    await desk.post(f"/staff/tickets/{world.kore}/misroute", data={"csrf": csrf, "should_be": "dept_shogai"})
+    coord = await app_client()
+    csrf = await login(coord, "coord")
+    labels = (await (await coord.get("/staff/misroutes.json")).json())["labels"]
+    assert [(lab["ref"], lab["should_be"], lab["routed_to"]) for lab in labels] == [
+        (f"FJ-2026-{world.kore:06d}", "障害福祉課", ["高齢者支援課"])]
+    assert SUMMARY_KORE not in json.dumps(labels, ensure_ascii=False)
+    assert (await coord.post(f"/staff/misroutes/{labels[0]['id']}/reviewed", data={"csrf": csrf},
+                             allow_redirects=False)).status == 303
+    assert (await (await coord.get("/staff/misroutes.json")).json())["labels"] == []
+    assert len((await (await coord.get("/staff/misroutes.json?all=1")).json())["labels"]) == 1
+    admin = await app_client()
+    await login(admin, "admin")
+    entries = (await (await admin.get(f"/staff/audit.json?ticket={world.kore}")).json())["entries"]
+    assert [e["action"] for e in entries] == ["misroute_reviewed", "view_ticket", "misroute"]   # newest first
+    assert entries[2]["staff"] == "koreさん" and entries[0]["staff"] == "coordさん"
+    assert "<table" in await (await admin.get("/staff/audit")).text()
