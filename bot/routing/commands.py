@@ -80,6 +80,7 @@ def _eval(args: argparse.Namespace) -> int:
         # held-out: aggregates and confusion pair counts only, never sentences
         for line in rep.lines(f"{split} (router)", sentences=args.errors and split == "dev"):
             print(line)
-        for line in base.lines(f"{split} (plain BM25 baseline)", sentences=False)[:11]:
+        base_lines = base.lines(f"{split} (plain BM25 baseline)", sentences=False)
+        for line in base_lines[:base_lines.index("recall per service (route/multi lines):")]:
             print(line)
     return status

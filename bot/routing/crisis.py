@@ -31,6 +31,7 @@ def _squeeze(text: str) -> str:
     return re.sub(r"(?<=[\u3041-\u309f])ー", "", text.replace(" ", "")).translate(_SMALL)
 
 
+_PASSIVE = re.compile(r"(られ|かれ|され|けられ|ばれ|まれ)")
 _KATAKANA = re.compile(r"^[\u30a0-\u30ffー]+$")
 _KANA_ONLY = re.compile(r"^[\u3041-\u309f\u30a0-\u30ffー]+$")
 _ASCII_WORD = re.compile(r"^[a-z0-9]+$")
@@ -82,10 +83,15 @@ class CrisisScreen:
                 terms.append(Term(t, reading if len(reading) >= 3 and reading != t else "",
                                   kind, t in weak, t in by_ctx, kana_only, bool(_ASCII_WORD.match(t))))
         self.terms = tuple(sorted(terms, key=lambda x: -len(x.text)))
+        self.lemmas = {str(k): Term(str(k), "", v["kind"], bool(v.get("weak")), True, False, False)
+                       for k, v in (data.get("lemmas") or {}).items()}
         self._text_index = LiteralIndex((t.text, t) for t in self.terms)
         self._reading_index = LiteralIndex((t.reading, t) for t in self.terms if t.reading)
         self.context = {k: self._both(v, normalise, read) for k, v in (data.get("context") or {}).items()}
         self.family = {k: frozenset(fam) for fam in data.get("families", ()) for k in fam}
+        self.context_passive = {k: self._both(v, normalise, read)
+                                for k, v in (data.get("context_passive") or {}).items()}
+        self._medical_resolved = self._both(data.get("medical_resolved", ()), normalise, read)
         self._suffix = self._both(data.get("suffix_suppress", ()), normalise, read)
         self._prefix = self._both(data.get("prefix_suppress", ()), normalise, read)
         self._present = self._both(data.get("present_markers", ()), normalise, read)
@@ -126,9 +132,11 @@ class CrisisScreen:
             return not any(p in sentence for p in self._present)
         return False
 
-    def _kind(self, term: Term, stream: str, start: int) -> str:
+    def _kind(self, term: Term, stream: str, start: int, end: int | None = None) -> str:
         if not term.by_context:
             return term.kind
+        after = stream[start:(end or start) + 3]
+        passive = bool(_PASSIVE.search(after))
         sent_start = 0
         for m in _SENTENCE_END.finditer(stream, 0, start):
             sent_start = m.end()
@@ -137,7 +145,10 @@ class CrisisScreen:
         sentence_after = stream[start:m_end.start() if m_end else len(stream)]
         best, best_dist = term.kind, None
         family = self.family.get(term.kind, frozenset({term.kind}))
-        for kind, cues in self.context.items():
+        contexts = list(self.context.items())
+        if passive:
+            contexts = list(self.context_passive.items()) + contexts
+        for kind, cues in contexts:
             if kind not in family:
                 continue
             for cue in cues:
@@ -195,9 +206,22 @@ class CrisisScreen:
                     continue
                 if self._suppressed(stream, i, end):
                     continue
-                found.append(Occurrence(term, self._kind(term, stream, i)))
+                found.append(Occurrence(term, self._kind(term, stream, i, end)))
                 hit_terms.add(term.text)
                 taken_until = end          # a shorter term inside this one is the same word
+        if analysis is not None and self.lemmas:
+            spans = [(o.term.text, norm.find(o.term.text)) for o in found]
+            for tok in analysis.tokens:
+                term = self.lemmas.get(tok.norm)
+                if term is None or term.text in hit_terms:
+                    continue
+                i, end = tok.start, tok.start + len(tok.surface)
+                if any(j >= 0 and j <= i < j + len(t) for t, j in spans):
+                    continue               # inside a lexicon term already found
+                if self._suppressed(norm, i, end):
+                    continue
+                found.append(Occurrence(term, self._kind(term, norm, i, end)))
+                hit_terms.add(term.text)
         return found
 
     def screen(self, norm: str, analysis: Analysis | None) -> CrisisHit | None:
@@ -205,6 +229,8 @@ class CrisisScreen:
         occ = self.find(norm, analysis)
         if occ and any(m in norm for m in self._past_markers) and any(r in norm for r in self._resolved):
             occ = [o for o in occ if o.kind == "emergency"]     # a past that is over
+        if occ and any(m in norm for m in self._medical_resolved):
+            occ = [o for o in occ if not o.kind.startswith("medical")]   # "頭を打ったけど異常なし"
         strong = [o for o in occ if not o.term.weak]
         if not strong and len({o.term.text for o in occ}) < 2 and not (occ and len(norm) <= self._short):
             return None
