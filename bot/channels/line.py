@@ -59,6 +59,7 @@ from bot.core.messages import Card, Inbound, Reply
 from bot.store import events as store
 from bot.store.crypto import Cipher
 from bot.store.events import Sessions
+from bot.web import metrics
 
 log = logging.getLogger(__name__)
 
@@ -307,8 +308,10 @@ class LineChannel:
             n = await store.redact_message(self._sessions, NAME, event.unsend.message_id, key)
             log.info("LINE unsend: %d stored message(s) redacted", n)
         elif (inbound := to_inbound(event)) is not None:
-            await self._show_loading(uid)
-            await self.deliver(uid, event.reply_token, await self._converse(inbound))
+            metrics.record_message(NAME)
+            with metrics.time_message(NAME):
+                await self._show_loading(uid)
+                await self.deliver(uid, event.reply_token, await self._converse(inbound))
         elif isinstance(event, MessageEvent):       # sticker, image, video, audio, file, location
             await self.deliver(uid, event.reply_token, [Reply(texts.NON_TEXT)])
 
@@ -383,6 +386,7 @@ class LineChannel:
             return True
         if result.reason == "stale reply token":
             return False
+        metrics.record_error("line_reply_failed")
         return True   # failed for good (logged); a push would fail the same way
 
     async def deliver_item(self, outbox_id: int) -> bool:
@@ -422,6 +426,8 @@ class LineChannel:
                     ok, reason, final = False, result.reason, result.final
                     break
             await store.record_attempt(self._sessions, item.id, sent=ok, error=None if ok else reason, final=final)
+            if not ok:
+                metrics.record_error("line_push_failed")
             return ok
         finally:
             self._inflight.discard(outbox_id)

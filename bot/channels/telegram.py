@@ -36,6 +36,7 @@ from bot.core.messages import Inbound, Reply
 from bot.store import events as store
 from bot.store.crypto import Cipher
 from bot.store.events import Sessions
+from bot.web import metrics
 
 log = logging.getLogger(__name__)
 
@@ -251,7 +252,9 @@ class TelegramChannel:
             await store.set_reachable(self._sessions, key, NAME, True)   # they wrote again: unblocked
         inbound = to_inbound(update)
         if inbound is not None:
-            await self.deliver(chat_id, await self._converse(inbound))
+            metrics.record_message(NAME)
+            with metrics.time_message(NAME):
+                await self.deliver(chat_id, await self._converse(inbound))
         elif update.message is not None:           # sticker, photo, voice, location …
             await self.deliver(chat_id, [Reply(texts.NON_TEXT)])
 
@@ -316,6 +319,7 @@ class TelegramChannel:
                                                           reply_markup=_markup(msg.get("reply_markup"))),
                     classify_send, attempts=self._retries, sleep=self.sleep, what="Telegram sendMessage")
                 if not result.ok:
+                    metrics.record_error("telegram_send_failed")
                     if result.reason == "forbidden":
                         await store.set_reachable(self._sessions, item.user_key, NAME, False)
                     await store.record_attempt(self._sessions, item.id, sent=False, error=result.reason,

@@ -289,3 +289,17 @@ async def test_logs_hold_ids_never_what_the_resident_wrote(client, fake_line, ca
     await post(client, ev.body(ev.text("boom", user=U1, reply_token=fake_line.new_reply_token(U1))))
     assert caplog.records
     assert all(secret_words not in r.getMessage() and "boom" not in r.getMessage() for r in caplog.records)
+
+
+async def test_messages_are_counted_for_metrics(client, fake_line):
+    import re as _re
+
+    async def count() -> float:
+        text = await (await client.get("/metrics")).text()
+        m = _re.search(r'^scrum_messages_total\{channel="line"\} ([0-9.e+]+)$', text, _re.M)
+        return float(m.group(1)) if m else 0.0
+
+    before = await count()
+    await post(client, ev.body(ev.text("こんにちは", user=U1, reply_token=fake_line.new_reply_token(U1))))
+    await post(client, ev.body(ev.sticker(user=U1, reply_token=fake_line.new_reply_token(U1))))
+    assert await count() == before + 1          # the sticker is answered but is not an inquiry
