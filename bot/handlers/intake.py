@@ -11,7 +11,7 @@ import re
 import unicodedata
 
 from bot.core import texts
-from bot.core.contact import desk_id_of, service_facts
+from bot.core.contact import desk_id_of, welfare_desk
 from bot.core.effects import ConsentGiven, CreateTicket
 from bot.core.messages import Choice, Inbound, Reply
 from bot.core.session import Draft, Session, Step
@@ -29,6 +29,7 @@ MEETING_CHOICES = (Choice(texts.L_MEETING_YES, "meeting:yes"), Choice(texts.L_ME
 PREVIEW_CHOICES = (Choice(texts.L_SEND, "preview:send"), Choice(texts.L_EDIT, "preview:edit"),
                    Choice(texts.L_STOP, "preview:stop"))
 SKIP_CHOICE = (Choice(texts.L_SKIP, "skip"),)
+PHONE_ALTERNATIVES = CONTACT_CHOICES[1:]          # changed one's mind: the chat, or no contact
 
 
 # --- desks -----------------------------------------------------------------------------------
@@ -69,7 +70,10 @@ def desk_names(session: Session, ctx: Context) -> str:
 
 
 def consent_text(session: Session, ctx: Context) -> str:
-    return texts.CONSENT_EXPLAIN.format(desks=desk_names(session, ctx), retention_days=ctx.retention_days)
+    coordinator = welfare_desk(ctx.catalogue)
+    name = coordinator.name.removeprefix("富士市 ") if coordinator else texts.COORDINATOR_FALLBACK
+    return texts.CONSENT_EXPLAIN.format(desks=desk_names(session, ctx), coordinator=name,
+                                        retention_days=ctx.retention_days)
 
 
 # --- prompts -----------------------------------------------------------------------------------
@@ -86,7 +90,7 @@ def ask(step: Step, session: Session, ctx: Context) -> Reply:
             return Reply(texts.ASK_CONTACT_ANON, CONTACT_CHOICES_ANON)
         return Reply(texts.ASK_CONTACT, CONTACT_CHOICES)
     if step == Step.PHONE:
-        return Reply(texts.ASK_PHONE)
+        return Reply(texts.ASK_PHONE, PHONE_ALTERNATIVES)
     if step == Step.TIMES:
         return Reply(texts.ASK_TIMES, SKIP_CHOICE)
     if step == Step.NAME:
@@ -262,6 +266,8 @@ def normalise_phone(raw: str) -> str | None:
 
 def phone(session: Session, inbound: Inbound, ctx: Context) -> Turn:
     """Records a validated Japanese phone number; asks for preferred times."""
+    if picked(inbound, PHONE_ALTERNATIVES) is not None:
+        return contact(session, inbound, ctx)
     number = normalise_phone(inbound.text or "")
     if number is None:
         if inbound.text and not re.search(r"\d", unicodedata.normalize("NFKC", inbound.text)):
@@ -357,7 +363,8 @@ def ticket(session: Session, ctx: Context) -> CreateTicket:
                        if d.meeting_consent else None)
     return CreateTicket(
         user_key=session.user_key, channel=session.channel, desk=desk_ids[0] if desk_ids else "",
-        service_ids=session.service_ids, fields=tuple(fields), about=d.about, summary=d.summary or "",
+        service_ids=session.service_ids, fields=tuple(fields), about=texts.ABOUT_LABELS.get(d.about or ""),
+        summary=d.summary or "",
         contact_method=d.contact or "chat", phone=None if session.anonymous else d.phone,
         preferred_times=d.times, name=None if session.anonymous else d.name, anonymous=session.anonymous,
         crisis=session.crisis, routing=dict(session.routing), intake_consent=intake_consent,

@@ -120,6 +120,7 @@ def test_full_intake_files_a_ticket_with_both_consents(bot: Bot) -> None:
     consent_turn = bot.push(payload="intake:start:houkatsu")
     explained = consent_turn.replies[0].text
     assert "高齢者支援課" in explained and "365日" in explained and "取り消し" in explained
+    assert "福祉総務課で窓口をつなぐ" in explained                 # coordinators see every ticket too
     assert labels(consent_turn) == [texts.L_AGREE, texts.L_STOP]
     assert bot.push("同意する").replies[0].text == texts.ASK_ABOUT
     assert labels(bot.turns[-1]) == ["本人", "家族", "知人・近所"]
@@ -136,7 +137,7 @@ def test_full_intake_files_a_ticket_with_both_consents(bot: Bot) -> None:
     assert bot.session.step == Step.START and bot.session.draft == type(bot.session.draft)()
     (effect,) = turn.effects
     assert isinstance(effect, CreateTicket)
-    assert (effect.summary, effect.phone, effect.name, effect.about) == ("母が一人で暮らしていて心配", "09012345678", "やまだ", "family")
+    assert (effect.summary, effect.phone, effect.name, effect.about) == ("母が一人で暮らしていて心配", "09012345678", "やまだ", "家族")
     assert effect.desk == "korei" and effect.service_ids == ("houkatsu",) and effect.fields == ("高齢",)
     assert effect.intake_consent.text_sha256 == texts.consent_sha256(explained)
     assert effect.intake_consent.given_at == NOW.isoformat()
@@ -173,6 +174,15 @@ def test_invalid_phone_is_asked_again(bot: Bot) -> None:
     assert bot.session.step == Step.PHONE
     bot.push("+81 545-55-2757")
     assert bot.session.draft.phone == "0545552757"
+
+
+def test_at_the_phone_step_one_can_choose_the_chat_instead(bot: Bot) -> None:
+    _to_summary(bot)
+    bot.push("母のこと")
+    asked = bot.push(payload="contact:phone")
+    assert [c.payload for c in asked.replies[0].choices] == ["contact:chat", "contact:none"]
+    bot.push(payload="contact:chat")
+    assert bot.session.step == Step.TIMES and bot.session.draft.contact == "chat" and bot.session.draft.phone is None
 
 
 def test_edit_from_the_preview(bot: Bot) -> None:

@@ -38,7 +38,7 @@ def test_labels_fit_line_quick_replies() -> None:
 def test_consent_text_versions_pin_the_wording() -> None:
     """Changing a consent text without a new version would break the receipts' meaning."""
     assert (texts.CONSENT_TEXT_VERSION, texts.consent_sha256(texts.CONSENT_EXPLAIN)) == (
-        "intake-2026-11-27", "7b432b8a98b3f9ad1a1178bb3b7c5c063cf7451305ffe49dfa099e79bdcb542c")
+        "intake-2026-11-27.2", "0eeb356af3201fc554bd7261d17d3a77c1d1256434dbee03abce430546457b1a")
     assert (texts.MEETING_CONSENT_TEXT_VERSION, texts.consent_sha256(texts.MEETING_CONSENT)) == (
         "meeting-share-2026-11-27", "c5cc802d6725a8de8567f5d95c31fa2e9489e8e519819529d868e7188faa7113")
     assert texts.CONSENT_TEXT_VERSION != texts.MEETING_CONSENT_TEXT_VERSION
