@@ -69,7 +69,6 @@ OUT_OF_SCOPE = (
     "市役所の窓口でおたずねください。"
 )
 COORDINATOR_FALLBACK = "市の福祉の担当課"
-WELFARE_DESK_NOTE = "福祉のことで迷ったら、{desk}（{phone}）におたずねください。"
 
 # --- crisis -----------------------------------------------------------------------------------
 CRISIS_LEAD = "あなたのことが心配です。いますぐ話せる窓口があります。"
@@ -137,7 +136,6 @@ ABOUT_LABELS = {"self": "本人", "family": "家族", "neighbour": "知人・近
 STATUS_NONE = "いま受け付けているご相談はありません。"
 STATUS_LINE = "・{ref}（{date}）: {status}"
 STATUS_LEAD = "ご相談の受付状況です。"
-STATUS_DRAFT = "入力中のご相談があります。続けるには、下のボタンを押してください。"
 WITHDRAW_CONFIRM = (
     "同意を取り消して、あなたの相談の内容と連絡先をすべて消します。\n"
     "消したものはもどせません。よろしいですか。"
@@ -168,7 +166,6 @@ L_WITHDRAW = "取り消し"
 L_WITHDRAW_YES = "消す"
 L_WITHDRAW_NO = "消さない"
 L_RESTART = "最初から"
-L_RESUME = "入力を続ける"
 L_HELP = "使い方"
 L_ANONYMOUS = "匿名で相談"
 L_EDIT_FIELDS = {
@@ -183,7 +180,8 @@ L_EDIT_FIELDS = {
 # --- commands a resident may type at any step (normalised: NFKC, no spaces or punctuation) ----
 WORDS_STATUS = frozenset({"状況", "じょうきょう", "受付状況", "状況確認", "status"})
 WORDS_WITHDRAW = frozenset({"取り消し", "取消", "取消し", "とりけし", "取り消す", "同意撤回", "データ削除", "withdraw"})
-WORDS_RESTART = frozenset({"最初から", "さいしょから", "はじめから", "リセット", "restart", "start", "/start"})
+WORDS_RESTART = frozenset({"最初から", "さいしょから", "はじめから", "リセット", "restart"})
+WORDS_START = frozenset({"/start", "start"})          # Telegram's Start button: a greeting
 WORDS_HELP = frozenset({"ヘルプ", "使い方", "つかいかた", "help", "/help", "メニュー"})
 WORDS_ANONYMOUS = frozenset({"匿名", "とくめい", "匿名で", "匿名希望", "匿名で相談", "名前は言いたくない"})
 WORDS_GREETING = frozenset({"こんにちは", "こんばんは", "おはようございます", "はじめまして", "はい", "hello", "hi"})

@@ -28,7 +28,7 @@ is_anonymous = _cmd("anonymous", texts.WORDS_ANONYMOUS)
 
 
 def is_start(inbound: Inbound) -> bool:
-    return inbound.payload == "cmd:start"
+    return inbound.payload == "cmd:start" or is_word(inbound, texts.WORDS_START)
 
 
 def is_resume(inbound: Inbound) -> bool:

@@ -13,6 +13,10 @@ MENU = (Choice(texts.L_HELP, "cmd:help"), Choice(texts.L_STATUS, "cmd:status"),
         Choice(texts.L_ANONYMOUS, "cmd:anonymous"))
 
 
+HELP_CHOICES = (Choice(texts.L_STATUS, "cmd:status"), Choice(texts.L_WITHDRAW, "cmd:withdraw"),
+                Choice(texts.L_RESTART, "cmd:restart"), Choice(texts.L_ANONYMOUS, "cmd:anonymous"))
+
+
 def greet(session: Session, inbound: Inbound, ctx: Context) -> Turn:
     """Greets and asks what the trouble is."""
     return Turn(session.reset() if session.step not in INTAKE_STEPS else session,
@@ -30,7 +34,7 @@ def help_(session: Session, inbound: Inbound, ctx: Context) -> Turn:
     """Explains how to use the bot; re-asks an intake question in progress."""
     from bot.handlers import intake
 
-    replies = [Reply(texts.HELP)]
+    replies = [Reply(texts.HELP, HELP_CHOICES)]
     if session.step in INTAKE_STEPS:
         replies.append(intake.ask(session.step, session, ctx))
     return Turn(session, tuple(replies))

@@ -336,3 +336,9 @@ def test_session_round_trips_through_json(bot: Bot) -> None:
     _to_summary(bot)
     bot.push("母のこと")
     assert Session.from_json(bot.session.to_json()) == bot.session
+
+
+def test_telegram_start_greets_and_help_offers_the_commands(bot: Bot) -> None:
+    assert bot.push("/start").replies[0].text == texts.GREETING
+    assert [c.payload for c in bot.push("使い方").replies[0].choices] == [
+        "cmd:status", "cmd:withdraw", "cmd:restart", "cmd:anonymous"]
