@@ -163,3 +163,15 @@ async def test_oversized_body_is_413(client, fake_telegram):
     resp = await post(client, big)
     assert resp.status == 413
     assert fake_telegram.calls == []
+
+
+async def test_staff_group_announcements_are_sent_to_the_group(client, fake_telegram, channel_settings):
+    """The staff console queues new-ticket notices for a staff group (telegram:-100…): sent as they are."""
+    engine = make_engine(channel_settings.database_url)
+    sessions = make_sessions(engine)
+    try:
+        await store.enqueue(sessions, "telegram:-1001234567890", [Reply("新しい相談票 FJ-2026-000001")])
+        assert await client.app[TELEGRAM_CHANNEL].deliver_outbox() == 1
+        assert fake_telegram.texts_to(-1001234567890) == ["新しい相談票 FJ-2026-000001"]
+    finally:
+        await engine.dispose()
