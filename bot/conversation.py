@@ -21,12 +21,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.catalogue.model import Catalogue
 from bot.core import texts
 from bot.core.dialogue import after_effect, step
-from bot.core.effects import CreateTicket, Effect, LookupStatus, Withdraw
+from bot.core.effects import CreateTicket, Effect, LookupStatus, ReadStaffMessages, Withdraw
 from bot.core.messages import Choice, Inbound, Reply
 from bot.core.session import Session
 from bot.core.turn import Context, RouterLike
 from bot.errors import IntakeError, StoreUnavailable
 from bot.handlers import crisis
+from bot.handlers.fallback import is_read
 from bot.settings import Settings
 from bot.store.crypto import Cipher
 from bot.store.db import make_sessions
@@ -78,7 +79,7 @@ class Conversation:
         now = self._clock()
         async with self._lock(inbound.user_key):
             handoff = await self.tickets.active_handoff(inbound.user_key)
-            if handoff is not None:
+            if handoff is not None and not is_read(inbound):      # 「読む」 still shows staff messages
                 return await self._during_handoff(handoff, inbound, now, who)
             loaded = await self.sessions.load(inbound.user_key, now)
             session = loaded.session or Session(user_key=inbound.user_key, channel=inbound.channel)
@@ -115,6 +116,8 @@ class Conversation:
             return await self.tickets.statuses(effect.user_key)
         if isinstance(effect, Withdraw):
             return await self.tickets.withdraw(effect.user_key, now)
+        if isinstance(effect, ReadStaffMessages):
+            return await self.tickets.read_staff_messages(effect.user_key, now)
         raise TypeError(f"unknown effect {type(effect).__name__}")
 
     async def _during_handoff(self, ticket_id: int, inbound: Inbound, now: dt.datetime, who: str) -> list[Reply]:

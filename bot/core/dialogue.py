@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.core.effects import CreateTicket, Effect, LookupStatus, TicketView, Withdraw
+from bot.core.effects import CreateTicket, Effect, LookupStatus, ReadStaffMessages, TicketView, Withdraw
 from bot.core.messages import Inbound, Reply
 from bot.core.session import Session, Step
 from bot.core.turn import Context, Handler, Matcher, Turn
@@ -38,6 +38,7 @@ HANDLERS: Mapping[Step, Handler] = {
 
 FALLBACKS: tuple[tuple[Matcher, Handler], ...] = (
     (fallback.is_status, status.ask_status),
+    (fallback.is_read, status.read_messages),
     (fallback.is_withdraw, status.ask_withdraw),
     (fallback.is_restart, greet.restart),
     (fallback.is_help, greet.help_),
@@ -75,4 +76,6 @@ def after_effect(effect: Effect, result: Any, session: Session, ctx: Context) ->
         return status.render_status(views, session, ctx)
     if isinstance(effect, Withdraw):
         return status.render_withdrawn(int(result))
+    if isinstance(effect, ReadStaffMessages):
+        return status.render_messages(tuple(result), session, ctx)
     raise TypeError(f"unknown effect {type(effect).__name__}")

@@ -54,7 +54,14 @@ class Withdraw:
     user_key: str
 
 
-Effect = CreateTicket | LookupStatus | Withdraw
+@dataclass(frozen=True, slots=True)
+class ReadStaffMessages:
+    """Shows the staff messages the person has not read yet (tapped 「読む」 on a push)."""
+
+    user_key: str
+
+
+Effect = CreateTicket | LookupStatus | Withdraw | ReadStaffMessages
 
 
 @dataclass(frozen=True, slots=True)

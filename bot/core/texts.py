@@ -144,6 +144,12 @@ WITHDRAW_DONE = "取り消しました。あなたのデータを消しました
 WITHDRAW_NOTHING = "取り消しました。消すデータはありませんでした。"
 WITHDRAW_KEPT = "取り消しはやめました。"
 
+# --- staff messages (the push says only 「お知らせがあります」; the text is shown here, in the chat) ---
+STAFF_MESSAGES_LEAD = "担当者からのメッセージです。"
+STAFF_MESSAGE = "{body}"
+NO_STAFF_MESSAGES = "新しいお知らせはありません。"
+WORDS_READ = frozenset({"読む", "よむ"})
+
 # --- staff handoff ----------------------------------------------------------------------------
 HANDOFF_CRISIS_NOTE = "担当者にも、このメッセージは届いています。"
 

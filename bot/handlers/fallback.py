@@ -31,6 +31,13 @@ def is_start(inbound: Inbound) -> bool:
     return inbound.payload == "cmd:start" or is_word(inbound, texts.WORDS_START)
 
 
+def is_read(inbound: Inbound) -> bool:
+    """「読む」 on a push that says staff wrote (bot.staff.texts.READ_PAYLOAD)."""
+    from bot.staff.texts import READ_PAYLOAD
+
+    return inbound.payload == READ_PAYLOAD or is_word(inbound, texts.WORDS_READ)
+
+
 def is_resume(inbound: Inbound) -> bool:
     return inbound.payload == "cmd:resume"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.core import texts
-from bot.core.effects import LookupStatus, TicketView, Withdraw
+from bot.core.effects import LookupStatus, ReadStaffMessages, TicketView, Withdraw
 from bot.core.hours import JST
 from bot.core.messages import Choice, Inbound, Reply
 from bot.core.session import INTAKE_STEPS, Session, Step
@@ -67,3 +67,27 @@ def withdraw(session: Session, inbound: Inbound, ctx: Context) -> Turn:
 def render_withdrawn(count: int) -> tuple[Reply, ...]:
     text = texts.WITHDRAW_DONE.format(count=count) if count else texts.WITHDRAW_NOTHING
     return (Reply(text),)
+
+
+MAX_MESSAGE = 1500
+
+
+def read_messages(session: Session, inbound: Inbound, ctx: Context) -> Turn:
+    """Asks the shell for the staff messages not read yet; the step does not change."""
+    return Turn(session, (), (ReadStaffMessages(session.user_key),))
+
+
+def render_messages(bodies: tuple[str, ...], session: Session, ctx: Context) -> tuple[Reply, ...]:
+    """Shows unread staff messages (oldest first, at most 4 bubbles), then re-asks an intake question."""
+    from bot.handlers import intake
+
+    if not bodies:
+        out = [Reply(texts.NO_STAFF_MESSAGES)]
+    else:
+        shown = [b if len(b) <= MAX_MESSAGE else b[: MAX_MESSAGE - 1] + "…" for b in bodies]
+        if len(shown) > 3:
+            shown = shown[:2] + ["\n\n".join(shown[2:])[: MAX_MESSAGE * 2]]
+        out = [Reply(texts.STAFF_MESSAGES_LEAD)] + [Reply(texts.STAFF_MESSAGE.format(body=b)) for b in shown]
+    if session.step in INTAKE_STEPS:
+        out.append(intake.ask(session.step, session, ctx))
+    return tuple(out[:5])

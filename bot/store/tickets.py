@@ -146,3 +146,10 @@ class TicketStore:
             s.add(TicketEvent(ticket_id=ticket_id, at=now, actor="resident", kind="message",
                               body_enc=self._cipher.encrypt(text), data=data))
             await s.execute(update(Ticket).where(Ticket.id == ticket_id).values(updated_at=now))
+
+    async def read_staff_messages(self, user_key: str, now: dt.datetime) -> tuple[str, ...]:
+        """The staff messages this person has not read yet, oldest first; marks them read."""
+        from bot.store.casework import read_staff_replies
+
+        async with self._sessions() as s, s.begin():
+            return tuple(await read_staff_replies(s, self._cipher, user_key, now))

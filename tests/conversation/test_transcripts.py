@@ -299,6 +299,23 @@ async def test_during_a_staff_handoff_messages_join_the_ticket(testbot: ChatBot,
     assert events[1].data.get("crisis")
 
 
+async def test_staff_messages_are_read_in_the_chat_once(testbot: ChatBot, engine: AsyncEngine, key: str) -> None:
+    await file_intake(testbot)
+    (ticket,) = await rows(engine, Ticket)
+    async with make_sessions(engine)() as s, s.begin():
+        s.add(TicketEvent(ticket_id=ticket.id, actor="staff:1", kind="reply",
+                          body_enc=Cipher(key).encrypt("明日の10時にお電話します。")))
+    shown = await testbot.say(payload="staff:read")
+    assert texts.STAFF_MESSAGES_LEAD in shown and "明日の10時にお電話します。" in shown
+    assert await testbot.say("読む") == texts.NO_STAFF_MESSAGES
+    async with make_sessions(engine)() as s, s.begin():           # during a hand-off, too
+        await s.execute(update(Ticket).values(handoff_active=True))
+        await s.execute(update(Conversation).values(handoff_ticket_id=ticket.id))
+        s.add(TicketEvent(ticket_id=ticket.id, actor="staff:1", kind="reply",
+                          body_enc=Cipher(key).encrypt("つながりました。")))
+    assert "つながりました。" in await testbot.say(payload="staff:read")
+
+
 async def test_a_store_failure_keeps_the_intake(testbot: ChatBot, engine: AsyncEngine) -> None:
     await testbot.say(phrasing(Outcome.ROUTE, "houkatsu"))
     await testbot.say(payload="intake:start:houkatsu")
