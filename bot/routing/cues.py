@@ -29,8 +29,8 @@ class Cues:
     def __init__(self, data: Mapping[str, Any], normalise: Callable[[str], str]) -> None:
         self.stage_ages: dict[str, tuple[int, int] | None] = {
             k: (tuple(v["ages"]) if v and v.get("ages") else None) for k, v in data["stages"].items()}
-        self.words = sorted(((normalise(k), tuple(v.get("stages", ())), tuple(v["ages"]) if v.get("ages") else None)
-                             for k, v in data["words"].items()), key=lambda x: -len(x[0]))
+        self.words = sorted(((normalise(k), tuple(v.get("stages", ())), tuple(v["ages"]) if v.get("ages") else None,
+                              bool(v.get("stated"))) for k, v in data["words"].items()), key=lambda x: -len(x[0]))
         self.age_patterns = [(re.compile(a["pattern"]), a["kind"]) for a in data["ages"]]
         self.about = [(label, tuple(normalise(w) for w in words)) for label, words in data["about"].items()]
 
@@ -57,12 +57,14 @@ class Cues:
                     continue
                 words.append(m.group(0))
         covered = text
-        for w, st, rng in self.words:
+        for w, st, rng, is_stated in self.words:
             if w in covered:
                 covered = covered.replace(w, "\0")
                 stages.extend(st)
                 if rng:
                     ages.append(rng)
+                    if is_stated:
+                        stated.append(rng)
                 words.append(w)
         about = "本人"
         people: set[str] = set()
@@ -108,7 +110,11 @@ class Cues:
             return 0.0
         if any(verdicts):
             return 1.0
-        if found.stated_ages and found.people <= 1 and len(found.stated_ages) == 1:
+        # a stated age that fits none: penalise when it is the only person, or when every person's
+        # age is stated (80代の父と50代の兄: a youth desk fits neither)
+        stated_only = not (set(found.ages) - set(found.stated_ages))
+        if found.stated_ages and (found.people <= 1 and len(found.stated_ages) == 1 or
+                                  len(found.stated_ages) >= 2 and stated_only):
             rng_ok = rng is not None or bool(svc_stages)
             return -1.0 if rng_ok else 0.0
         return 0.0

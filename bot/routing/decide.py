@@ -17,7 +17,7 @@ from bot.routing.result import Outcome
 class Params:
     route_min: float = 2.2          # evidence a desk needs to be routed to
     weak: float = 1.2               # below this a message says nothing about a desk
-    oos_override: float = 3.0       # welfare evidence that outweighs out-of-scope words
+    oos_override: float = 4.0       # welfare evidence that outweighs out-of-scope words
     multi_min: float = 4.5          # evidence left for a second, independent need
     multi_ratio: float = 0.2       # ... and relative to the first need
     close_ratio: float = 0.88       # a second desk this close makes the message ambiguous ...
@@ -35,8 +35,11 @@ class Signals:
     crisis: bool = False
     out_of_scope: tuple[str, ...] = ()
     vague: tuple[str, ...] = ()
+    participation: bool = False              # the writer wants to help or take part (one desk)
     age_known: bool = False                  # an age or life stage was read from the message
+    light_only: bool = False                 # the best desk's evidence is only light words (子ども, 相談)
     short: bool = False                      # a few characters only ("あの", "親のことで")
+    short_topic: bool = False                # one short sentence ("赤ちゃんのことで聞きたい")
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,9 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
     if signals.crisis:
         needed = tuple(sid for sid, s in ranked[:2] if s >= p.route_min and s >= 0.6 * top)
         return Decision(Outcome.CRISIS, order, needed, "crisis lexicon")
+    if signals.light_only and top < p.vague_below:
+        if signals.vague or signals.short:
+            return Decision(Outcome.CLARIFY, order, (), "only general words (子ども, 家族, 相談)")
     if signals.out_of_scope and top < p.oos_override:
         return Decision(Outcome.OUT_OF_SCOPE, order, (), f"out-of-scope words, welfare score {top:.2f}")
     if top < p.route_min:
@@ -103,7 +109,7 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
     needs = [ranked[0][0]]
     owned = _owned_terms(ranked[0][0], contrib, p.share)
     second: dict[str, float] = {}
-    while len(needs) < p.max_needs:
+    while len(needs) < p.max_needs and not signals.participation:
         used = frozenset().union(*(fields.get(n, frozenset()) for n in needs))
         best = _best(contrib)
         left = sorted(((sid, _remaining(sid, owned, contrib, best, p.own_share)) for sid, s in ranked
@@ -127,7 +133,7 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
         a, b = ranked[0][0], ranked[1][0]
         if ratio >= p.close_ratio and top < p.close_below:
             return Decision(Outcome.CLARIFY, order, (), f"close: {ratio:.2f} of the best", second)
-        if signals.vague and ratio >= p.vague_ratio and top < p.vague_below:
+        if signals.vague and ratio >= p.vague_ratio and (top < p.vague_below or signals.short_topic):
             return Decision(Outcome.CLARIFY, order, (), f"vague and close: {ratio:.2f}", second)
         if not signals.age_known and ratio >= p.age_ratio and ages.get(a) != ages.get(b) \
                 and (bool(fields.get(a, frozenset()) & fields.get(b, frozenset())) or _same_words(a, b, contrib)):

@@ -76,6 +76,11 @@ class Expander:
                 add(c, W_SYN * (W_LIGHT if c[1:] in self.light else 1.0))
         return out
 
+    def is_light(self, term: str) -> bool:
+        """True for a light word, its synonym group, or a phrase made of one."""
+        t = term[1:] if term.startswith(SYN) else term.strip("~「」")
+        return t in self.light or t in self.stop
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "phrase_index", LiteralIndex(self.phrase_groups.items()))
 

@@ -27,6 +27,7 @@ from bot.routing.tokenise import Analysis, SudachiTokeniser, Tokeniser
 MAX_CHARS = 1000          # what is analysed of one inquiry (the crisis screen reads all of it)
 CUE_BONUS, CUE_MALUS = 0.35, 0.3
 KANA_SHARE, KANA_WEIGHT = 0.6, 0.8   # kana-written inquiries: share of kana, weight of reading matches
+SHORT_TOPIC = 16          # characters: one short sentence about one topic
 SHORT = 6                 # characters: a message this short with no desk words gets a question
 FUZZY_BELOW = 2.2         # exact evidence under which typo-tolerant matching is tried
 
@@ -56,6 +57,7 @@ class Router:
     kana_index: LiteralIndex
     oos_words: tuple[str, ...]
     vague_words: tuple[str, ...]
+    participation_words: tuple[str, ...]
     params: Params = Params()
 
     # --- stages ----------------------------------------------------------------------------
@@ -102,7 +104,12 @@ class Router:
                 contrib[sid] = {t: c * f for t, c in contrib[sid].items()}
         oos = tuple(w for w in self.oos_words if w in norm)
         vague = tuple(w for w in self.vague_words if w in norm)
+        best = ranked[0][0] if ranked else None
+        light_only = best is not None and not any(
+            c > 0 and not self.expander.is_light(t) for t, c in contrib.get(best, {}).items())
         signals = Signals(hit is not None, oos, vague, age_known=bool(found.ages or found.stages),
+                          light_only=light_only, short_topic=len(norm) <= SHORT_TOPIC,
+                          participation=any(w in norm for w in self.participation_words),
                           short=len(norm) <= SHORT)
         d = decide(ranked, contrib, signals, self.params, self.fields, self.age_ranges)
         order = list(d.order)
@@ -225,4 +232,5 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None) -> Ro
                     for s in catalogue.services},
         oos_words=tuple(dict.fromkeys(normalise(w) for w in scope["out_of_scope"])),
         vague_words=tuple(dict.fromkeys(normalise(w) for w in scope["vague"])),
+        participation_words=tuple(dict.fromkeys(normalise(w) for w in scope.get("participation", ()))),
     )
