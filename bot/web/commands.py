@@ -28,10 +28,11 @@ def _settings():  # type: ignore[no-untyped-def]
 def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
+    from bot.logging import configure_logging
     from bot.web.app import create_app
 
-    settings = _settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = _settings().validate()    # refuse a bad start, e.g. PostgreSQL without SCRUM_ENCRYPTION_KEY
+    configure_logging(settings)           # the redacting handler (bot/logging.py), not a bare basicConfig
     web.run_app(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
                 print=lambda msg: print(msg, file=sys.stderr))
     return 0
