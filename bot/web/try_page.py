@@ -9,6 +9,7 @@ requires the ``X-Scrum-Try`` header, which a cross-site form cannot send (CSRF),
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from dataclasses import asdict
 from importlib import resources
@@ -16,6 +17,8 @@ from typing import Any
 
 import jinja2
 from aiohttp import web
+
+from sqlalchemy import select
 
 from bot.core import texts
 from bot.core.messages import Inbound, Reply
@@ -33,6 +36,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/try", page)
     app.router.add_get("/try/static/{name}", static)
     app.router.add_post("/try/api/message", message)
+    app.router.add_get("/try/api/inbox", inbox)
 
 
 def _key(request: web.Request) -> str | None:
@@ -105,3 +109,27 @@ async def message(request: web.Request) -> web.Response:
     if fresh:
         _set_cookie(resp, key, request)
     return resp
+
+
+async def inbox(request: web.Request) -> web.Response:
+    """Pushes for this browser (staff messages, status changes): delivered once, oldest first.
+
+    The outbox is what LINE and Telegram adapters deliver for their users; for ``web:`` keys the
+    page itself collects it, every few seconds.
+    """
+    from bot.store.events import body_to_replies
+    from bot.store.models import Outbox
+    from bot.web.app import DEPS
+
+    if request.headers.get("X-Scrum-Try") != "1":
+        raise web.HTTPForbidden(text="missing X-Scrum-Try header")
+    key = _key(request)
+    replies: list[Reply] = []
+    if key is not None:
+        async with request.app[DEPS].sessions() as s, s.begin():
+            rows = (await s.scalars(select(Outbox).where(Outbox.user_key == key, Outbox.sent_at.is_(None))
+                                    .order_by(Outbox.id).limit(10).with_for_update())).all()
+            for row in rows:
+                replies += body_to_replies(dict(row.body or {}))
+                row.sent_at, row.attempts = dt.datetime.now(dt.UTC), row.attempts + 1
+    return web.json_response({"replies": [reply_json(r) for r in replies[:5]]}, headers={"Cache-Control": "no-store"})

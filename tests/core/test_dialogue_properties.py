@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from bot.catalogue.model import Catalogue
 from bot.core.session import Session
 
-PAYLOADS = ["cmd:start", "cmd:help", "cmd:status", "cmd:withdraw", "cmd:restart", "cmd:anonymous", "cmd:resume",
+PAYLOADS = ["cmd:start", "staff:read", "cmd:help", "cmd:status", "cmd:withdraw", "cmd:restart", "cmd:anonymous", "cmd:resume",
             "card:phone:houkatsu", "card:more:jiritsu_soudan", "card:other", "card:phone:nope", "svc:houkatsu",
             "svc:nope", "intake:start:houkatsu", "intake:start:wakamono_kokokara", "intake:joint", "intake:crisis",
             "consent:yes", "consent:no", "about:self", "about:family", "contact:phone", "contact:chat",

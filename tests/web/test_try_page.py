@@ -63,3 +63,19 @@ async def test_each_browser_has_its_own_conversation(aiohttp_client, tmp_path: P
     one.session.cookie_jar.clear()                              # another browser: a new random key
     other = await one.post("/try/api/message", json={"payload": "consent:yes"}, headers=HEADERS)
     assert (await other.json())["replies"][0]["text"] != "どなたのことですか。"
+
+
+async def test_inbox_delivers_pushes_for_this_browser_once(client) -> None:  # type: ignore[no-untyped-def]
+    from bot.core.messages import Choice, Reply
+    from bot.store.events import enqueue
+    from bot.web.app import DEPS
+
+    await client.get("/try")
+    key = client.session.cookie_jar.filter_cookies(client.make_url("/try"))["scrum_try"].value
+    sessions = client.server.app[DEPS].sessions
+    await enqueue(sessions, key, [Reply("担当者からお知らせがあります。", (Choice("読む", "staff:read"),))])
+    await enqueue(sessions, "web:someone-else-entirely", [Reply("ほかの人あて")])
+    assert (await client.get("/try/api/inbox")).status == 403
+    first = (await (await client.get("/try/api/inbox", headers=HEADERS)).json())["replies"]
+    assert [r["text"] for r in first] == ["担当者からお知らせがあります。"] and first[0]["choices"][0]["payload"] == "staff:read"
+    assert (await (await client.get("/try/api/inbox", headers=HEADERS)).json())["replies"] == []

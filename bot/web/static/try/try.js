@@ -82,5 +82,17 @@
     send({ text: text });
   });
 
+  // Pushes (a staff message waiting, a status change) arrive through the outbox: collect them.
+  async function poll() {
+    try {
+      const resp = await fetch("/try/api/inbox", { credentials: "same-origin", headers: { "X-Scrum-Try": "1" } });
+      if (resp.ok) {
+        const replies = (await resp.json()).replies;
+        if (replies.length) show(replies);
+      }
+    } catch (e) { /* offline for a moment: try again later */ }
+  }
+  setInterval(poll, 5000);
+
   send({ payload: "cmd:start" });
 })();
