@@ -249,3 +249,16 @@ async def test_misroute_labels_for_review_and_the_audit_log_page(app_client, wor
     assert [e["action"] for e in entries] == ["misroute_reviewed", "view_ticket", "misroute"]   # newest first
     assert entries[2]["staff"] == "koreさん" and entries[0]["staff"] == "coordさん"
     assert "<table" in await (await admin.get("/staff/audit")).text()
+
+
+async def test_actions_have_a_json_twin_with_the_csrf_header(app_client, world) -> None:
+    client = await app_client()
+    csrf = await login(client, "kore")
+    url = f"/staff/tickets/{world.kore}/claim"
+    resp = await client.post(url, headers={"Accept": "application/json", "X-CSRF-Token": csrf})
+    assert resp.status == 200 and await resp.json() == {"ok": True, "ticket": world.kore}
+    resp = await client.post(url, headers={"Accept": "application/json"})
+    assert resp.status == 403 and "CSRF" in (await resp.json())["error"]
+    resp = await client.post(f"/staff/tickets/{world.kore}/status", data={"status": "完了"},
+                             headers={"Accept": "application/json", "X-CSRF-Token": csrf})
+    assert resp.status == 400 and "outcome" in (await resp.json())["error"]
