@@ -74,6 +74,14 @@ class TicketStore:
         """Stores a consented intake with its receipts; returns the reference number staff will quote."""
         enc = self._cipher.encrypt
         async with self._sessions() as s, s.begin():
+            # The same intake sent twice (a retry after the session could not be saved, a double
+            # tap): its consent time identifies it, so the first ticket's reference comes back.
+            again = (await s.execute(
+                select(Ticket.ref).join(ConsentReceipt, Ticket.consent_intake_id == ConsentReceipt.id)
+                .where(ConsentReceipt.user_key == cmd.user_key, ConsentReceipt.scope == "intake",
+                       ConsentReceipt.given_at == _parse(cmd.intake_consent.given_at)))).scalar()
+            if again:
+                return again
             intake = self._receipt(cmd.user_key, cmd.intake_consent)
             meeting = self._receipt(cmd.user_key, cmd.meeting_consent) if cmd.meeting_consent else None
             s.add_all([r for r in (intake, meeting) if r is not None])

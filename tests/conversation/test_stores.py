@@ -47,6 +47,14 @@ async def test_references_are_unique_under_concurrency(engine: AsyncEngine, ciph
     assert {ref for _id, ref in ids} == set(refs) and all(ref == f"FJ-2026-{i:06d}" for i, ref in ids)
 
 
+async def test_the_same_intake_sent_twice_gives_one_ticket(engine: AsyncEngine, cipher: Cipher) -> None:
+    tickets = store(engine, cipher)
+    first = await tickets.open(command("test:twice"), NOW)
+    assert await tickets.open(command("test:twice"), NOW + dt.timedelta(seconds=5)) == first
+    assert len(await tickets.statuses("test:twice")) == 1
+    assert await tickets.open(command("test:other"), NOW) != first
+
+
 def test_the_year_of_a_reference_is_the_year_in_japan() -> None:
     assert make_ref(7, dt.datetime(2026, 12, 31, 16, 0, tzinfo=dt.UTC)) == "FJ-2027-000007"
     assert make_ref(123, dt.datetime(2026, 12, 31, 14, 0, tzinfo=dt.UTC)) == "FJ-2026-000123"
