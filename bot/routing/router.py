@@ -74,11 +74,13 @@ class Router:
         analysis = self._analyse(norm)
         hit = self.screener.screen(norm, analysis)
         terms = self.expander.terms(analysis, norm[:MAX_CHARS])
-        kana_terms = self._kana_terms(norm[:MAX_CHARS])
+        kana_terms, kana_phrases = self._kana_terms(norm[:MAX_CHARS])
         for t, w in kana_terms.items():
             if terms.get(t, 0.0) < w:
                 terms[t] = w
-        scored = self.index.score(terms, norm[:MAX_CHARS])
+        # kana phrases read as their written form (きてほしい → 来てほしい) count as found phrases
+        phrase_text = norm[:MAX_CHARS] + ("\n" + "\n".join(kana_phrases) if kana_phrases else "")
+        scored = self.index.score(terms, phrase_text)
         if max(scored.totals.values(), default=0.0) < FUZZY_BELOW:     # typos matter when little matched
             scored = self.index.add_fuzzy(norm[:MAX_CHARS], scored)
         found = self.cues.extract(norm[:MAX_CHARS])
@@ -134,20 +136,23 @@ class Router:
         return RoutingResult(text=text, outcome=d.outcome, matches=matches, needed=d.needed, crisis=hit,
                              offered=offered, explanation=explanation)
 
-    def _kana_terms(self, norm: str) -> dict[str, float]:
-        """For text written mostly in kana (やちんがはらえなくて), the words whose reading it holds."""
+    def _kana_terms(self, norm: str) -> tuple[dict[str, float], list[str]]:
+        """For text written mostly in kana (やちんがはらえなくて): the words whose reading it holds,
+        and the written forms of the phrases read."""
         if not norm or sum(1 for ch in norm if "\u3041" <= ch <= "\u30ff") < KANA_SHARE * len(norm):
-            return {}
-        hira = to_hiragana(norm)
+            return {}, []
+        hira = to_hiragana(norm.replace(" ", ""))
         out: dict[str, float] = {}
+        phrases: list[str] = []
         taken_until = -1
-        for i, reading, bag in self.kana_index.finditer(hira):
+        for i, reading, (written, bag) in self.kana_index.finditer(hira):
             if i < taken_until:
                 continue
             taken_until = i + len(reading)
+            phrases.append(written)
             for t, w in bag.items():
                 out[t] = max(out.get(t, 0.0), KANA_WEIGHT * w)
-        return out
+        return out, phrases
 
     @staticmethod
     def _top_terms(c: Mapping[str, float], n: int = 6) -> dict[str, float]:
@@ -209,13 +214,13 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None) -> Ro
         tf = merge(bags)
         docs.append(Doc(svc.id, tf, sum(tf.values())))
     # readings of every keyword, alias, name and synonym, for inquiries written in kana
-    kana: dict[str, dict[str, float]] = {}
+    kana: dict[str, tuple[str, dict[str, float]]] = {}
     words = set(phrases) | set(expander.word_groups) | set(expander.phrase_groups)
-    for w in words:
+    for w in sorted(words, key=lambda x: (-len(x), x)):
         an = tok.analyse(w)
         reading = to_hiragana(an.reading)
-        if len(reading) >= 3 and reading != w:
-            kana.setdefault(reading, {}).update(expander.terms(an, w))
+        if len(reading) >= 3 and reading != w and reading not in kana:
+            kana[reading] = (w, expander.terms(an, w))
     # a phrase shared by many desks says little: weight it by 1/number of desks
     phrases = {p: {sid: 1.0 / len(s) for sid in s} for p, s in phrases.items()}
     index = Index(docs, phrases)
