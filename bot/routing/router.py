@@ -26,6 +26,7 @@ from bot.routing.tokenise import Analysis, SudachiTokeniser, Tokeniser
 
 MAX_CHARS = 1000          # what is analysed of one inquiry (the crisis screen reads all of it)
 CUE_BONUS, CUE_MALUS = 0.35, 0.3
+PARTICIPATION_BONUS = 0.4
 KANA_SHARE, KANA_WEIGHT = 0.6, 0.8   # kana-written inquiries: share of kana, weight of reading matches
 SHORT_TOPIC = 16          # characters: one short sentence about one topic
 SHORT = 6                 # characters: a message this short with no desk words gets a question
@@ -58,6 +59,7 @@ class Router:
     oos_words: tuple[str, ...]
     vague_words: tuple[str, ...]
     participation_words: tuple[str, ...]
+    participatory: frozenset[str]
     params: Params = Params()
 
     # --- stages ----------------------------------------------------------------------------
@@ -98,11 +100,18 @@ class Router:
                 s *= CUE_MALUS
                 cue_effects[sid] = "does not fit"
             totals[sid] = s
+        participation = any(w in norm for w in self.participation_words)
+        if participation:   # a helper or joiner: desks whose own words speak of taking part come first
+            for sid in totals:
+                if sid in self.participatory:
+                    totals[sid] *= 1 + PARTICIPATION_BONUS
+                    cue_effects[sid] = cue_effects.get(sid, "") + " takes part"
         ranked = sorted(totals.items(), key=lambda x: (-x[1], self.routable.index(x[0])))
         contrib = {sid: scored.contrib.get(sid, {}) for sid in totals}
-        if cue_effects:   # keep the explaining-away stage consistent with the adjusted totals
-            for sid, eff in cue_effects.items():
-                f = (1 + CUE_BONUS) if eff == "fits" else CUE_MALUS
+        for sid in contrib:   # keep the explaining-away stage consistent with the adjusted totals
+            raw = sum(contrib[sid].values())
+            if raw > 0 and abs(raw - totals[sid]) > 1e-9:
+                f = totals[sid] / raw
                 contrib[sid] = {t: c * f for t, c in contrib[sid].items()}
         oos = tuple(w for w in self.oos_words if w in norm)
         vague = tuple(w for w in self.vague_words if w in norm)
@@ -111,7 +120,7 @@ class Router:
             c > 0 and not self.expander.is_light(t) for t, c in contrib.get(best, {}).items())
         signals = Signals(hit is not None, oos, vague, age_known=bool(found.ages or found.stages),
                           light_only=light_only, short_topic=len(norm) <= SHORT_TOPIC,
-                          participation=any(w in norm for w in self.participation_words),
+                          participation=participation,
                           short=len(norm) <= SHORT)
         d = decide(ranked, contrib, signals, self.params, self.fields, self.age_ranges)
         order = list(d.order)
@@ -226,6 +235,7 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None) -> Ro
     index = Index(docs, phrases)
     scope = routing_data.load("scope")
     routable = tuple(s.id for s in catalogue.services if s.routable)
+    part_words = tuple(dict.fromkeys(normalise(w) for w in scope.get("participation", ())))
     offers = tuple(s.id for s in catalogue.services if not s.routable and Field_.ZEN in s.fields)
     return Router(
         catalogue=catalogue, tokeniser=tok, normalise=normalise, screener=screener, expander=expander,
@@ -237,5 +247,8 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None) -> Ro
                     for s in catalogue.services},
         oos_words=tuple(dict.fromkeys(normalise(w) for w in scope["out_of_scope"])),
         vague_words=tuple(dict.fromkeys(normalise(w) for w in scope["vague"])),
-        participation_words=tuple(dict.fromkeys(normalise(w) for w in scope.get("participation", ()))),
+        participation_words=part_words,
+        participatory=frozenset(
+            s.id for s in catalogue.services if s.routable and any(
+                w in normalise(" ".join([s.description, *s.keywords, *s.aliases, *s.examples])) for w in part_words)),
     )
