@@ -18,7 +18,7 @@ class Params:
     route_min: float = 2.2          # evidence a desk needs to be routed to
     weak: float = 1.2               # below this a message says nothing about a desk
     oos_override: float = 4.0       # welfare evidence that outweighs out-of-scope words
-    multi_min: float = 4.5          # evidence left for a second, independent need
+    multi_min: float = 4.0          # evidence left for a second, independent need
     multi_ratio: float = 0.2       # ... and relative to the first need
     close_ratio: float = 0.88       # a second desk this close makes the message ambiguous ...
     close_below: float = 8.0        # ... unless the best desk is this sure
@@ -28,6 +28,8 @@ class Params:
     share: float = 0.6              # a term belongs to the best desk when it takes this share of it
     own_share: float = 0.8          # ... and is a second desk's own evidence at this share
     max_needs: int = 3
+    multi_words: int = 2            # a second need shows in two words of its own ...
+    multi_single: float = 6.0       # ... or in one very clear one
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,10 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
             break
         sid, rest = left[0]
         second[sid] = round(rest, 3)
-        if rest >= p.multi_min and rest >= p.multi_ratio * top:
+        words = {t.strip("~「」") for t, c in contrib.get(sid, {}).items()
+                 if t not in owned and not t.startswith("≡") and c >= p.own_share * best[t]}
+        enough = len(words) >= p.multi_words or rest >= p.multi_single
+        if rest >= p.multi_min and rest >= p.multi_ratio * top and enough:
             needs.append(sid)
             owned |= _owned_terms(sid, contrib, p.share)
         else:
