@@ -193,6 +193,7 @@ WORDS_ANONYMOUS = frozenset({"匿名", "とくめい", "匿名で", "匿名希�
 WORDS_GREETING = frozenset({"こんにちは", "こんばんは", "おはようございます", "はじめまして", "はい", "hello", "hi"})
 WORDS_YES = frozenset({"同意する", "同意します", "同意", "はい", "いいです", "大丈夫です", "ok", "送る", "送ります"})
 WORDS_NO = frozenset({"やめる", "やめます", "いいえ", "同意しない", "しない", "no"})
+WORDS_CONTACT_CHAT = frozenset({"チャット", "チャットで", "このチャットで", "ここで", "ライン", "line"})
 WORDS_SKIP = frozenset({"書かない", "なし", "ない", "特になし", "とくになし", "スキップ", "いつでも", "skip"})
 
 

@@ -233,6 +233,13 @@ def contact(session: Session, inbound: Inbound, ctx: Context) -> Turn:
     """Records the contact method; asks for the phone number, the times or the name."""
     allowed = CONTACT_CHOICES_ANON if session.anonymous else CONTACT_CHOICES
     choice = picked(inbound, allowed)
+    if choice is None and is_word(inbound, texts.WORDS_CONTACT_CHAT):
+        choice = "contact:chat"
+    if choice is None and not session.anonymous and (number := normalise_phone(inbound.text or "")):
+        nxt = session.with_draft(contact="phone", phone=number)      # typed the number straight away
+        if session.editing and session.draft.times is not None:
+            return go(nxt, Step.PREVIEW, ctx)
+        return Turn(nxt.to(Step.TIMES), (ask(Step.TIMES, nxt, ctx),))
     if choice is None:
         return reask(session, inbound, ctx)
     method = choice.split(":", 1)[1]

@@ -185,6 +185,14 @@ def test_at_the_phone_step_one_can_choose_the_chat_instead(bot: Bot) -> None:
     assert bot.session.step == Step.TIMES and bot.session.draft.contact == "chat" and bot.session.draft.phone is None
 
 
+def test_a_number_typed_at_the_contact_question_means_phone(bot: Bot) -> None:
+    _to_summary(bot)
+    bot.push("母のこと")
+    bot.push("0545-55-2757")
+    assert bot.session.step == Step.TIMES and bot.session.draft.contact == "phone"
+    assert bot.session.draft.phone == "0545552757"
+
+
 def test_edit_from_the_preview(bot: Bot) -> None:
     _to_summary(bot)
     bot.push("最初の文")
