@@ -27,6 +27,7 @@ from bot.core.session import Session
 from bot.core.turn import Context, RouterLike
 from bot.errors import IntakeError, StoreUnavailable
 from bot.handlers import crisis
+from bot.ratelimit import RATE_LIMITED, RateLimiter, build_rate_limiter
 from bot.handlers.fallback import is_read
 from bot.settings import Settings
 from bot.store.crypto import Cipher
@@ -45,8 +46,10 @@ def utcnow() -> dt.datetime:
 
 class Conversation:
     def __init__(self, *, sessions: SessionStore, tickets: TicketStore, router: RouterLike, catalogue: Catalogue,
-                 pseudonymise: Pseudonymiser, clock: Clock = utcnow, retention_days: int = 365) -> None:
+                 pseudonymise: Pseudonymiser, clock: Clock = utcnow, retention_days: int = 365,
+                 limiter: RateLimiter | None = None) -> None:
         self.sessions, self.tickets, self.router, self.catalogue = sessions, tickets, router, catalogue
+        self.limiter = limiter          # per-user rate limit, counted in the DB (bot/ratelimit.py)
         self._pseudo, self._clock, self._retention_days = pseudonymise, clock, retention_days
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -77,6 +80,10 @@ class Conversation:
 
     async def _handle(self, inbound: Inbound, who: str) -> list[Reply]:
         now = self._clock()
+        if self.limiter is not None and not (await self.limiter.check(inbound.user_key)).allowed:
+            if not (inbound.text and self.router.screen(inbound.text)):   # a crisis is never rate-limited
+                log.info("rate limited user %s", who)
+                return [Reply(RATE_LIMITED)]
         async with self._lock(inbound.user_key):
             handoff = await self.tickets.active_handoff(inbound.user_key)
             if handoff is not None and not is_read(inbound):      # 「読む」 still shows staff messages
@@ -172,4 +179,5 @@ def build_conversation(engine: Any, settings: Settings, catalogue: Catalogue, ro
                           base_url=settings.public_base_url or f"http://{settings.host}:{settings.port}")
     return Conversation(sessions=SessionStore(sessions, cipher, timeout), tickets=tickets, router=router,
                         catalogue=catalogue, pseudonymise=pseudo, clock=clock,
-                        retention_days=getattr(settings, "retention_days", 365))
+                        retention_days=getattr(settings, "retention_days", 365),
+                        limiter=build_rate_limiter(settings, sessions))

@@ -6,13 +6,15 @@ Fixed windows: each user may send ``limit`` messages per ``window`` seconds. One
 hash of the user key, not the platform id, and only the current and previous windows of a user.
 
 The conversation shell calls ``RateLimiter.check(user_key)`` before the dialogue step and, when
-``allowed`` is False, answers with ``texts.RATE_LIMITED`` (polite, once per event) and does not
-route, store or file anything. A limit of 0 turns it off.
+``allowed`` is False, answers with ``RATE_LIMITED`` and does not route, store or file anything,
+except that a message the crisis screen flags is always handled. A limit of 0 turns it off; when
+the database cannot count, the message is allowed (fail open).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
@@ -29,6 +32,8 @@ from bot.store.models import RateLimitWindow
 # The polite message for a resident who writes faster than the limit (やさしい日本語, one point).
 # bot/core/texts.py is the home of user-facing sentences; the shell should use texts.RATE_LIMITED
 # when it exists there, and this is the same sentence for callers outside the conversation.
+log = logging.getLogger("bot.ratelimit")
+
 RATE_LIMITED = "メッセージが続いています。少し待ってから、もう一度送ってください。"
 
 
@@ -68,11 +73,15 @@ class RateLimiter:
         now = self._clock()
         window = int(now // self.window)
         bucket = bucket_of(user_key)
-        async with self._sessions() as session, session.begin():
-            count = await self._increment(session, bucket, window)
-            if count == 1:   # a new window for this user: drop the ones before the previous
-                await session.execute(delete(RateLimitWindow).where(
-                    RateLimitWindow.bucket == bucket, RateLimitWindow.window < window - 1))
+        try:
+            async with self._sessions() as session, session.begin():
+                count = await self._increment(session, bucket, window)
+                if count == 1:   # a new window for this user: drop the ones before the previous
+                    await session.execute(delete(RateLimitWindow).where(
+                        RateLimitWindow.bucket == bucket, RateLimitWindow.window < window - 1))
+        except (SQLAlchemyError, OSError) as exc:   # the counter is down: never stop a resident for it
+            log.warning("rate limit not checked (%s): allowed", type(exc).__name__)
+            return Decision(True, 0, 0.0, False)
         if count <= self.limit:
             return Decision(True, count, 0.0, False)
         retry_after = max(0.0, (window + 1) * self.window - now)

@@ -103,3 +103,35 @@ def test_built_from_settings() -> None:
     assert (limiter.limit, limiter.window) == (7, 30.0)
     with pytest.raises(ValueError):
         RateLimiter(None, limit=-1, window=60)  # type: ignore[arg-type]
+
+
+async def test_fails_open_when_the_database_is_unreachable(tmp_path) -> None:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'no-tables.db'}")   # no tables created
+    try:
+        decision = await RateLimiter(make_sessions(engine), limit=1, window=60, clock=Clock()).check("u")
+    finally:
+        await engine.dispose()
+    assert decision.allowed
+
+
+async def test_the_conversation_answers_politely_over_the_limit_but_never_hides_a_crisis(aiohttp_client, db_url) -> None:
+    """Wired end to end: LINE webhook → conversation → limiter in the DB."""
+    from bot.store.crypto import Cipher
+    from bot.web.app import create_app
+    from tests.fakes.line_api import FakeLineApi
+    from tests.reliability.line_kit import Resident, line_settings, texts_of
+
+    fake = await FakeLineApi(token="test-access-token").start()
+    try:
+        settings = line_settings(db_url, fake, encryption_key=Cipher.generate_key(), rate_limit_messages=3,
+                                 rate_limit_window=3600)
+        resident = Resident(await aiohttp_client(create_app(settings)), fake, n=4040)
+        answers = [texts_of(await resident.say("こんにちは")) for _ in range(3)]
+        assert all(a and RATE_LIMITED not in a for a in answers)
+        assert texts_of(await resident.say("母の介護のことで相談したい")) == [RATE_LIMITED]
+        crisis = texts_of(await resident.say("もう死にたい"))
+        assert crisis and RATE_LIMITED not in crisis
+        other = Resident(resident.client, fake, n=4041)
+        assert RATE_LIMITED not in texts_of(await other.say("こんにちは"))
+    finally:
+        await fake.close()
