@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import secrets
 from collections.abc import Awaitable, Callable
 from importlib import resources
@@ -120,7 +121,6 @@ def respond(request: web.Request, template: str, data: dict[str, Any], status: i
 
 
 def _dumps(obj: Any) -> str:
-    import json
     return json.dumps(obj, ensure_ascii=False, default=str)
 
 

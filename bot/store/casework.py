@@ -268,9 +268,8 @@ async def push(s: AsyncSession, user_key: str, text: str, choices: Sequence[tupl
 
 def _event(ticket: Ticket, actor: str, kind: str, now: dt.datetime, *, body_enc: bytes | None = None,
            from_status: str | None = None, to_status: str | None = None, **data: Any) -> TicketEvent:
-    ev = TicketEvent(ticket_id=ticket.id, actor=actor, kind=kind, at=now, body_enc=body_enc,
-                     from_status=from_status, to_status=to_status, data=data)
-    return ev
+    return TicketEvent(ticket_id=ticket.id, actor=actor, kind=kind, at=now, body_enc=body_enc,
+                       from_status=from_status, to_status=to_status, data=data)
 
 
 def _open(ticket: Ticket) -> None:
