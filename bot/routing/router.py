@@ -115,12 +115,16 @@ class Router:
                 contrib[sid] = {t: c * f for t, c in contrib[sid].items()}
         oos = tuple(w for w in self.oos_words if w in norm)
         vague = tuple(w for w in self.vague_words if w in norm)
+        vocab = self.index.postings
+        foreign = tuple(dict.fromkeys(
+            t.norm for t in analysis.tokens if t.pos == "名詞" and len(t.surface) >= 2 and t.norm not in vocab
+            and not self.expander.is_light(t.norm) and t.norm not in self.expander.word_groups))
         best = ranked[0][0] if ranked else None
         light_only = best is not None and not any(
             c > 0 and not self.expander.is_light(t) for t, c in contrib.get(best, {}).items())
         signals = Signals(hit is not None, oos, vague, age_known=bool(found.ages or found.stages),
                           light_only=light_only, short_topic=len(norm) <= SHORT_TOPIC,
-                          participation=participation,
+                          participation=participation, foreign=foreign,
                           short=len(norm) <= SHORT)
         d = decide(ranked, contrib, signals, self.params, self.fields, self.age_ranges)
         order = list(d.order)
@@ -136,6 +140,7 @@ class Router:
                      "about": found.about, "words": list(found.words), "effect": cue_effects},
             "out_of_scope_words": list(oos),
             "vague_words": list(vague),
+            "unknown_words": list(foreign),
         }
         if hit is not None:
             explanation["crisis_terms"] = list(hit.terms)
