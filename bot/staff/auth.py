@@ -41,11 +41,11 @@ def _aware(t: dt.datetime) -> dt.datetime:
 def check_password_policy(password: str, username: str = "") -> None:
     """At least 12 characters, not the user name, not one repeated character."""
     if len(password) < MIN_PASSWORD:
-        raise PasswordPolicyError(f"password must have at least {MIN_PASSWORD} characters")
+        raise PasswordPolicyError(f"パスワードは{MIN_PASSWORD}文字以上にしてください (password must have at least {MIN_PASSWORD} characters)")
     if username and username.lower() in password.lower():
-        raise PasswordPolicyError("password must not contain the user name")
+        raise PasswordPolicyError("パスワードにユーザー名を入れないでください (password must not contain the user name)")
     if len(set(password)) < 4:
-        raise PasswordPolicyError("password is too simple")
+        raise PasswordPolicyError("パスワードが単純すぎます (password is too simple)")
 
 
 def hash_password(password: str) -> str:
@@ -161,17 +161,17 @@ def _check_role(role: str) -> str:
     try:
         return StaffRole(role).value
     except ValueError:
-        raise AccountError(f"unknown role {role!r} (desk, coordinator or admin)") from None
+        raise AccountError(f"役割 {role} はありません (unknown role {role!r}: desk, coordinator or admin)") from None
 
 
 async def add_user(s: AsyncSession, username: str, display_name: str, department: str, role: str,
                    password: str) -> StaffUser:
     if not username or len(username) > 80 or not username.isascii() or not username.replace("_", "").replace(
             ".", "").replace("-", "").isalnum():
-        raise AccountError("user name: 1–80 letters, digits, '.', '_' or '-'")
+        raise AccountError("ユーザー名は英数字と . _ - で80文字まで (user name: 1–80 letters, digits, '.', '_' or '-')")
     check_password_policy(password, username)
     if (await s.execute(select(StaffUser.id).where(StaffUser.username == username))).scalar_one_or_none():
-        raise AccountError(f"user {username!r} already exists")
+        raise AccountError(f"ユーザー {username} はすでにあります (user {username!r} already exists)")
     user = StaffUser(username=username, display_name=display_name or username, department=department,
                      role=_check_role(role), password_hash=hash_password(password))
     s.add(user)
@@ -182,7 +182,7 @@ async def add_user(s: AsyncSession, username: str, display_name: str, department
 async def _user(s: AsyncSession, username: str) -> StaffUser:
     user = (await s.execute(select(StaffUser).where(StaffUser.username == username))).scalar_one_or_none()
     if user is None:
-        raise AccountError(f"no user {username!r}")
+        raise AccountError(f"ユーザー {username} はいません (no user {username!r})")
     return user
 
 

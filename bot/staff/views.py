@@ -138,7 +138,7 @@ def _opt_int(value: str | None) -> int | None:
     if value in (None, ""):
         return None
     if not value.isdigit() or len(value) > 6:
-        raise cw.CaseworkError("expected a whole number")
+        raise cw.CaseworkError("数字で入力してください")
     return int(value)
 
 
@@ -182,7 +182,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     route_handler = request.match_info.route.handler
     try:
         if request.method == "POST" and not _same_origin(request):
-            raise web.HTTPForbidden(text="cross-origin request refused")
+            raise web.HTTPForbidden(text="ほかのサイトからの送信は受け付けません (cross-origin request refused)")
         if not getattr(route_handler, "staff_public", False):
             async with _deps(request).sessions() as s:
                 signed = await auth.session_for(s, request.cookies.get(COOKIE))
@@ -194,10 +194,10 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
             if request.method == "POST":
                 given = request.headers.get("X-CSRF-Token") or (await _form(request)).get("csrf")
                 if not auth.csrf_ok(signed.csrf_token, given):
-                    raise web.HTTPForbidden(text="CSRF token missing or wrong")
+                    raise web.HTTPForbidden(text="画面が古くなりました。開き直してください (CSRF token missing or wrong)")
             allowed = getattr(route_handler, "staff_roles", None)
             if allowed is not None and signed.actor.role not in allowed:
-                raise web.HTTPForbidden(text="your role does not allow this page")
+                raise web.HTTPForbidden(text="この画面を開く権限がありません")
         return await handler(request)
     except (IntakeError, web.HTTPClientError) as exc:
         if isinstance(exc, web.HTTPClientError):
@@ -234,7 +234,7 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 async def login_submit(request: web.Request) -> web.StreamResponse:
     form = await _form(request)
     if not auth.csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE, ""), form.get("csrf")):
-        raise web.HTTPForbidden(text="CSRF token missing or wrong; reload the login page")
+        raise web.HTTPForbidden(text="画面が古くなりました。ログイン画面を開き直してください (CSRF token missing or wrong)")
     username, password = form.get("username", "")[:80], form.get("password", "")[:1000]
     async with _deps(request).sessions() as s, s.begin():
         result = await auth.login(s, username, password, _policy(request))
@@ -281,7 +281,7 @@ async def tickets_queue(request: web.Request) -> web.StreamResponse:
     q = request.query
     status = q.get("status") or "open"
     if status not in {"open", "all", *TicketStatus}:
-        raise cw.CaseworkError("unknown status filter")
+        raise cw.CaseworkError("状況の絞り込みが正しくありません")
     flt = cw.QueueFilter(desk=q.get("desk") or None, status=None if status == "all" else status,
                          field=q.get("field") or None, min_age_hours=_opt_int(q.get("min_age")),
                          max_age_hours=_opt_int(q.get("max_age")), unassigned=q.get("unassigned") == "1",
@@ -400,9 +400,9 @@ async def _act(request: web.Request, action: Callable[[AsyncSession, cw.Actor, T
 def _text(form: dict[str, str], key: str, required: bool = True, limit: int = 4000) -> str:
     value = form.get(key, "").strip()
     if required and not value:
-        raise cw.CaseworkError(f"{key}: please write something")
+        raise cw.CaseworkError("内容を書いてください")
     if len(value) > limit:
-        raise cw.CaseworkError(f"{key}: at most {limit} characters")
+        raise cw.CaseworkError(f"{limit}文字までにしてください")
     return value
 
 

@@ -140,7 +140,7 @@ async def get_ticket(s: AsyncSession, actor: Actor, ticket_id: int, *, for_updat
         stmt = stmt.with_for_update()
     ticket = (await s.execute(stmt)).scalar_one_or_none()
     if ticket is None or not can_see(actor, ticket):
-        raise NotFound("ticket not found")
+        raise NotFound("相談票が見つかりません")
     return ticket
 
 
@@ -274,21 +274,21 @@ def _event(ticket: Ticket, actor: str, kind: str, now: dt.datetime, *, body_enc:
 
 def _open(ticket: Ticket) -> None:
     if ticket.status == S.CLOSED:
-        raise Conflict("this ticket is closed")
+        raise Conflict("この相談票は完了しています")
 
 
 async def claim(s: AsyncSession, actor: Actor, ticket: Ticket, now: dt.datetime | None = None) -> None:
     """Makes the actor the person in charge; 受付 becomes 担当決定."""
     now = _now(now)
     if not can_see(actor, ticket):
-        raise NotFound("ticket not found")
+        raise NotFound("相談票が見つかりません")
     _open(ticket)
     # A conditional UPDATE, so that two people claiming at once cannot both win.
     free = true() if actor.sees_all else or_(Ticket.assignee_id.is_(None), Ticket.assignee_id == actor.id)
     won = await s.execute(update(Ticket).where(Ticket.id == ticket.id, Ticket.status != S.CLOSED.value, free)
                           .values(assignee_id=actor.id).execution_options(synchronize_session=False))
     if won.rowcount != 1:
-        raise Conflict("someone else already took this ticket")
+        raise Conflict("ほかの職員がすでに担当しています")
     await s.refresh(ticket)
     before = ticket.status
     if ticket.status == S.RECEIVED:
@@ -306,13 +306,13 @@ async def reassign(s: AsyncSession, actor: Actor, ticket: Ticket, desk: str, kno
     """Moves a ticket to another desk (coordinators only); the new desk must claim it again."""
     now = _now(now)
     if not actor.sees_all:
-        raise Forbidden("only coordinators reassign tickets")
+        raise Forbidden("窓口の変更は、福祉総務課・多機関協働の担当者だけができます")
     _open(ticket)
     desks = set(known_desks)
     if desks and desk not in desks:
-        raise CaseworkError(f"unknown desk {desk!r}")
+        raise CaseworkError(f"窓口 {desk} はカタログにありません")
     if desk == ticket.desk:
-        raise CaseworkError("the ticket is already at this desk")
+        raise CaseworkError("すでにこの窓口の相談票です")
     before, old_desk = ticket.status, ticket.desk
     ticket.desk, ticket.assignee_id = desk, None
     if ticket.status == S.ASSIGNED:
@@ -328,20 +328,20 @@ def check_transition(current: str, to: str, outcome: str | None) -> None:
     try:
         cur, nxt = S(current), S(to)
     except ValueError:
-        raise CaseworkError(f"unknown status {to!r}") from None
+        raise CaseworkError(f"状況「{to}」はありません") from None
     if nxt == S.CLOSED:
         if outcome is None:
-            raise CaseworkError("完了 needs an outcome")
+            raise CaseworkError("完了にするときは、結果を選んでください")
         try:
             out = TicketOutcome(outcome)
         except ValueError:
-            raise CaseworkError(f"unknown outcome {outcome!r}") from None
+            raise CaseworkError(f"結果「{outcome}」はありません") from None
         if out == TicketOutcome.WITHDRAWN and cur != S.CLOSED:
             return
     elif outcome is not None:
-        raise CaseworkError("only 完了 carries an outcome")
+        raise CaseworkError("結果は、完了にするときだけ選びます")
     if nxt not in TRANSITIONS[cur]:
-        raise Conflict(f"{cur.value} → {nxt.value} is not a step of the closed loop")
+        raise Conflict(f"「{cur.value}」から「{nxt.value}」へは変えられません")
 
 
 async def change_status(s: AsyncSession, actor: Actor, ticket: Ticket, to: str, *, outcome: str | None = None,
@@ -349,7 +349,7 @@ async def change_status(s: AsyncSession, actor: Actor, ticket: Ticket, to: str, 
     """Moves the ticket one step along the loop, with a note; tells a chat-contact resident."""
     now = _now(now)
     if not can_see(actor, ticket):
-        raise NotFound("ticket not found")
+        raise NotFound("相談票が見つかりません")
     check_transition(ticket.status, to, outcome)
     before = ticket.status
     ticket.status = to
@@ -378,7 +378,7 @@ async def add_note(s: AsyncSession, actor: Actor, ticket: Ticket, note_enc: byte
     """Adds an internal note (staff only; the resident never sees it)."""
     now = _now(now)
     if not can_see(actor, ticket):
-        raise NotFound("ticket not found")
+        raise NotFound("相談票が見つかりません")
     s.add(_event(ticket, actor.label, "note", now, body_enc=note_enc))
     await audit(s, actor.id, "note", ticket.id, now)
 
@@ -390,7 +390,7 @@ async def reply(s: AsyncSession, actor: Actor, ticket: Ticket, body_enc: bytes,
     Returns False when the resident cannot be reached by chat (the message is still kept)."""
     now = _now(now)
     if not can_see(actor, ticket):
-        raise NotFound("ticket not found")
+        raise NotFound("相談票が見つかりません")
     _open(ticket)
     s.add(_event(ticket, actor.label, "reply", now, body_enc=body_enc))
     if ticket.first_contact_at is None:
@@ -422,16 +422,16 @@ async def start_handoff(s: AsyncSession, actor: Actor, ticket: Ticket, now: dt.d
     (except for the crisis screen) until staff hand back or close."""
     now = _now(now)
     if not can_see(actor, ticket):
-        raise NotFound("ticket not found")
+        raise NotFound("相談票が見つかりません")
     _open(ticket)
     if ticket.handoff_active:
-        raise Conflict("the chat is already with staff")
+        raise Conflict("すでに職員がチャットで対応しています")
     conv = await s.get(Conversation, ticket.user_key)
     if conv is None:
         conv = Conversation(user_key=ticket.user_key, channel=ticket.channel, step="start")
         s.add(conv)
     elif conv.handoff_ticket_id not in (None, ticket.id):
-        raise Conflict("this resident's chat is already with staff on another ticket")
+        raise Conflict("この相談者とは、別の相談票でチャット中です")
     conv.handoff_ticket_id = ticket.id
     ticket.handoff_active = True
     ticket.updated_at = now
@@ -452,9 +452,9 @@ async def hand_back(s: AsyncSession, actor: Actor, ticket: Ticket, now: dt.datet
     """Gives the chat back to the bot."""
     now = _now(now)
     if not can_see(actor, ticket):
-        raise NotFound("ticket not found")
+        raise NotFound("相談票が見つかりません")
     if not ticket.handoff_active:
-        raise Conflict("the chat is not with staff")
+        raise Conflict("いまはチャットで対応していません")
     await _end_handoff(s, ticket)
     ticket.updated_at = now
     s.add(_event(ticket, actor.label, "handback", now))
@@ -466,10 +466,10 @@ async def mark_misroute(s: AsyncSession, actor: Actor, ticket: Ticket, should_be
     """「振り分け違い」: stores a labelled example for catalogue maintainers. Nothing is learned."""
     now = _now(now)
     if not can_see(actor, ticket):
-        raise NotFound("ticket not found")
+        raise NotFound("相談票が見つかりません")
     desks = set(known_desks)
     if (desks and should_be not in desks) or not re.fullmatch(r"[a-z][a-z0-9_]*", should_be):
-        raise CaseworkError(f"unknown desk {should_be!r}")
+        raise CaseworkError(f"窓口 {should_be} はカタログにありません")
     label = MisrouteLabel(ticket_id=ticket.id, routed_to=[ticket.desk, *ticket.service_ids], should_be=should_be,
                           staff_id=actor.id, at=now)
     s.add(label)
@@ -483,13 +483,13 @@ async def mark_meeting(s: AsyncSession, actor: Actor, ticket: Ticket, meeting: s
     """Marks (or unmarks, with None) a case for the next meeting; needs the meeting consent."""
     now = _now(now)
     if not can_see(actor, ticket):
-        raise NotFound("ticket not found")
+        raise NotFound("相談票が見つかりません")
     if meeting is not None:
         if meeting not in set(known_meetings):
-            raise CaseworkError(f"unknown meeting {meeting!r}")
+            raise CaseworkError(f"会議 {meeting} はありません")
         _open(ticket)
         if not meeting_consent_ok((await consent_state(s, ticket))["meeting"]):
-            raise Forbidden("the resident has not agreed to share this case with the meeting")
+            raise Forbidden("会議での共有に、本人の同意がありません")
     before = ticket.meeting
     ticket.meeting = meeting
     ticket.updated_at = now

@@ -125,7 +125,7 @@ async def test_ticket_actions_through_the_console_are_audited(app_client, world)
         resp = await client.post(f"{base}/{action}", data={"csrf": csrf, **data}, allow_redirects=False)
         assert resp.status == 303, (action, await resp.text())
     bad = await client.post(f"{base}/status", data={"csrf": csrf, "status": "完了"}, allow_redirects=False)
-    assert bad.status == 400 and "outcome" in await bad.text()
+    assert bad.status == 400 and "結果を選んでください" in await bad.text()
     assert (await client.post(f"{base}/status", data={"csrf": csrf, "status": "完了", "outcome": "支援につながった"},
                               allow_redirects=False)).status == 303
     got = await (await client.get(f"{base}.json")).json()
@@ -261,4 +261,4 @@ async def test_actions_have_a_json_twin_with_the_csrf_header(app_client, world) 
     assert resp.status == 403 and "CSRF" in (await resp.json())["error"]
     resp = await client.post(f"/staff/tickets/{world.kore}/status", data={"status": "完了"},
                              headers={"Accept": "application/json", "X-CSRF-Token": csrf})
-    assert resp.status == 400 and "outcome" in (await resp.json())["error"]
+    assert resp.status == 400 and "結果" in (await resp.json())["error"]

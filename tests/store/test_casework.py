@@ -62,7 +62,7 @@ async def test_closed_loop_path_records_every_step_and_notifies_without_personal
         await cw.claim(s, me, t, NOW)
         await cw.change_status(s, me, t, "連絡済", note_enc=cipher.encrypt("本人と話した"), now=NOW)
         await cw.change_status(s, me, t, "他窓口へ紹介", now=NOW)
-        with pytest.raises(cw.CaseworkError, match="outcome"):
+        with pytest.raises(cw.CaseworkError, match="結果"):
             await cw.change_status(s, me, t, "完了", now=NOW)
         await cw.change_status(s, me, t, "完了", outcome="支援につながった", now=NOW)
     async with sessions() as s:
@@ -138,7 +138,7 @@ async def test_desk_sees_only_its_own_tickets_and_coordinator_sees_all(sessions,
         await cw.claim(s, other, t2, NOW)
         await cw.reassign(s, coord, t2, "dept_koreisha", ["dept_koreisha", "dept_shogai"], now=NOW)
         assert (t2.desk, t2.status, t2.assignee_id) == ("dept_koreisha", "受付", None)
-        with pytest.raises(cw.CaseworkError, match="unknown desk"):
+        with pytest.raises(cw.CaseworkError, match="カタログにありません"):
             await cw.reassign(s, coord, t2, "dept_nowhere", ["dept_koreisha", "dept_shogai"], now=NOW)
         with pytest.raises(cw.NotFound):
             await cw.get_ticket(s, other, t2.id)
@@ -216,7 +216,7 @@ async def test_handoff_routes_the_chat_to_the_ticket_until_hand_back_or_close(se
         await cw.start_handoff(s, me, t, NOW)
         with pytest.raises(cw.Conflict):
             await cw.start_handoff(s, me, t, NOW)
-        with pytest.raises(cw.Conflict, match="another ticket"):
+        with pytest.raises(cw.Conflict, match="別の相談票"):
             await cw.start_handoff(s, me, t2, NOW)
     async with sessions() as s, s.begin():
         conv = await s.get(Conversation, "line:Uaaa")
@@ -247,7 +247,7 @@ async def test_agenda_lists_only_cases_whose_meeting_consent_stands(sessions, ci
             await cw.mark_meeting(s, coord, t, "shien_chousei", meetings, NOW)
         with pytest.raises(cw.Forbidden):
             await cw.mark_meeting(s, coord, no_consent, "shien_chousei", meetings, NOW)
-        with pytest.raises(cw.CaseworkError, match="unknown meeting"):
+        with pytest.raises(cw.CaseworkError, match="会議"):
             await cw.mark_meeting(s, coord, ok, "nomeeting", meetings, NOW)
         no_consent.meeting = "shien_chousei"               # even if marked by hand, it stays off the agenda
         (await s.get(ConsentReceipt, withdrawn.consent_meeting_id)).withdrawn_at = NOW
