@@ -100,3 +100,36 @@ async def test_a_double_tap_split_across_replicas_files_one_ticket(two, fake_lin
                              tap(b, fake_line, resident.uid, "preview:send"))
     tickets = await count_tickets(db_url)
     assert sorted(tickets.values()) == [1] * RESIDENTS, tickets
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "channels bug, reported: the outbox sweeper reads unsent rows without claiming them "
+    "(bot/store/events.py pending(): a plain SELECT; the only guard is the in-process "
+    "TelegramChannel._inflight set). Two replicas sweep the same row and Telegram, which has no retry "
+    "key, shows a staff reply twice. Claim rows in the database first (UPDATE … SET claimed_until … "
+    "WHERE sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < now) RETURNING, or "
+    "SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL)."))
+async def test_two_replicas_sweeping_the_outbox_send_a_telegram_message_once(aiohttp_client, db_url) -> None:
+    from bot.channels.telegram import TELEGRAM_CHANNEL
+    from bot.core.messages import Reply
+    from bot.settings import Settings
+    from bot.store import events as store
+    from tests.fakes.telegram_api import FakeTelegramApi
+    from tests.reliability.line_kit import ROOT
+
+    token, secret = "987654:OUTBOX-token_abcdefghijklmnopqrstu", "tg-outbox-secret"
+    fake = await FakeTelegramApi(token=token).start()
+    try:
+        settings = Settings(database_url=db_url, catalogue_path=ROOT / "knowledge/services.yaml",
+                            telegram_bot_token=token, telegram_secret_token=secret, telegram_api_base_url=fake.url,
+                            encryption_key=Cipher.generate_key())
+        a = await aiohttp_client(create_app(settings))
+        b = await aiohttp_client(create_app(settings))
+        sessions = a.app[TELEGRAM_CHANNEL]._sessions
+        for chat in range(5):          # e.g. staff replies, queued by the console
+            await store.enqueue(sessions, f"telegram:{5100 + chat}", [Reply("担当者からのお返事があります。")])
+        await asyncio.gather(a.app[TELEGRAM_CHANNEL].deliver_outbox(), b.app[TELEGRAM_CHANNEL].deliver_outbox())
+        sent = [len(fake.texts_to(5100 + chat)) for chat in range(5)]
+    finally:
+        await fake.close()
+    assert sent == [1] * 5, sent
