@@ -96,6 +96,7 @@ class CrisisScreen:
         self._prefix = self._both(data.get("prefix_suppress", ()), normalise, read)
         self._present = self._both(data.get("present_markers", ()), normalise, read)
         self._near = self._both(data.get("negation_near", ()), normalise, read)
+        self._false_alarm = self._both(data.get("false_alarm", ()), normalise, read)
         self._past = self._both(data.get("past_suffix", ()), normalise, read)
         self._resolved = self._both(data.get("resolved_markers", ()), normalise, read)
         self._window = int(data.get("prefix_window", 20))
@@ -121,6 +122,8 @@ class CrisisScreen:
         if any(n in clause for n in self._near):
             return True
         if rest.startswith(self._past) and any(r in stream[end:] for r in self._resolved):
+            return True
+        if any(f in stream[end:] for f in self._false_alarm):
             return True
         sent_start = 0
         for m in _SENTENCE_END.finditer(stream, 0, start):

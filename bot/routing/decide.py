@@ -81,7 +81,7 @@ def _same_words(a: str, b: str, contrib: Mapping[str, Mapping[str, float]]) -> b
     """True when b's evidence is mostly the same words as a's (neighbours, not two needs)."""
     ca, cb = contrib.get(a, {}), contrib.get(b, {})
     shared = sum(c for t, c in cb.items() if t in ca)
-    return shared >= 0.7 * sum(cb.values()) if cb else False
+    return shared >= 0.85 * sum(cb.values()) if cb else False
 
 
 def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[str, float]],
@@ -103,7 +103,7 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
     if signals.out_of_scope and top < p.oos_override * (1 + 0.5 * (len(signals.out_of_scope) - 1)):
         return Decision(Outcome.OUT_OF_SCOPE, order, (), f"out-of-scope words, welfare score {top:.2f}")
     if top < p.route_min:
-        if len(signals.foreign) >= p.foreign_min and top < p.weak * 1.5:
+        if (len(signals.foreign) >= p.foreign_min and top < p.weak * 1.5) or (signals.foreign and top < p.weak):
             return Decision(Outcome.OUT_OF_SCOPE, order, (), f"about something else: {', '.join(signals.foreign[:3])}")
         if signals.vague or signals.short:
             return Decision(Outcome.CLARIFY, order, (), f"too vague ({top:.2f})")
