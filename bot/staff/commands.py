@@ -85,9 +85,23 @@ def _run(work: Callable[[Any], Awaitable[str]]) -> int:
     return 0
 
 
+def _known_departments() -> set[str]:
+    """Department ids of the configured catalogue (empty when it cannot be read: no check then)."""
+    from bot.catalogue import load_catalogue
+    try:
+        return {d.id for d in load_catalogue(_settings().catalogue_path).departments}
+    except IntakeError as exc:
+        print(f"warning: department not checked ({exc})", file=sys.stderr)
+        return set()
+
+
 def _add(args: argparse.Namespace) -> int:
     from bot.staff import auth
     from bot.store.casework import audit
+    known = _known_departments()
+    if known and args.department not in known:
+        print(f"error: unknown department {args.department!r}; one of: {', '.join(sorted(known))}", file=sys.stderr)
+        return 1
     try:
         password = _password(args)
     except IntakeError as exc:

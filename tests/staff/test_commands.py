@@ -20,6 +20,10 @@ from bot.store.models import StaffSession, StaffUser, Ticket
 def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setenv("SCRUM_DATABASE_URL", url)
+    catalogue = tmp_path / "services.yaml"
+    catalogue.write_text("services:\n  - {id: houkatsu, name: 地域包括支援センター, description: 高齢の方の相談}\n"
+                         "departments:\n  - {id: dept_koreisha, name: 高齢者支援課}\n", encoding="utf-8")
+    monkeypatch.setenv("SCRUM_CATALOGUE_PATH", str(catalogue))
     assert main(["db", "upgrade"]) == 0
     return url
 
@@ -45,6 +49,9 @@ def test_staff_add_passwd_disable(db: str, monkeypatch: pytest.MonkeyPatch, caps
     _stdin(monkeypatch, "short")
     assert main(["staff", "add", "yamada", "--department", "dept_koreisha", "--password-stdin"]) == 1
     assert "at least 12" in capsys.readouterr().err
+    _stdin(monkeypatch, "another long password")
+    assert main(["staff", "add", "yamada", "--department", "dept_typo", "--password-stdin"]) == 1
+    assert "unknown department 'dept_typo'" in capsys.readouterr().err
     _stdin(monkeypatch, "another long password")
     assert main(["staff", "add", "tanaka", "--department", "dept_koreisha", "--password-stdin"]) == 1
     assert "already exists" in capsys.readouterr().err
