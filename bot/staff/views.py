@@ -613,6 +613,9 @@ async def users_page(request: web.Request) -> web.StreamResponse:
 @roles(StaffRole.ADMIN)
 async def users_create(request: web.Request) -> web.StreamResponse:
     f, me = await _form(request), _me(request)
+    known = _known_desks(request)
+    if known and f.get("department") not in known:
+        raise cw.CaseworkError("所属の窓口がカタログにありません")
     async with _deps(request).sessions() as s, s.begin():
         user = await auth.add_user(s, f.get("username", ""), f.get("display_name", ""), f.get("department", ""),
                                    f.get("role", "desk"), f.get("password", ""))
