@@ -28,6 +28,8 @@ class Params:
     share: float = 0.6              # a term belongs to the best desk when it takes this share of it
     own_share: float = 0.8          # ... and is a second desk's own evidence at this share
     max_needs: int = 3
+    oos_word: float = 3.0           # what one out-of-scope word weighs against welfare evidence ...
+    oos_share: float = 0.4          # ... when it reaches this share of the best desk's own evidence
     foreign_min: int = 2            # nouns no desk knows that make a weak message someone else's topic
     multi_words: int = 2            # a second need shows in two words of its own ...
     multi_single: float = 6.0       # ... or in one very clear one
@@ -42,6 +44,7 @@ class Signals:
     participation: bool = False              # the writer wants to help or take part (one desk)
     age_known: bool = False                  # an age or life stage was read from the message
     light_only: bool = False                 # the best desk's evidence is only light words (子ども, 相談)
+    strong: float = 0.0                      # the best desk's evidence without light words
     short: bool = False                      # a few characters only ("あの", "親のことで")
     short_topic: bool = False                # one short sentence ("赤ちゃんのことで聞きたい")
 
@@ -100,7 +103,9 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
     if signals.light_only and top < p.vague_below:
         if signals.vague or signals.short:
             return Decision(Outcome.CLARIFY, order, (), "only general words (子ども, 家族, 相談)")
-    if signals.out_of_scope and top < p.oos_override * (1 + 0.5 * (len(signals.out_of_scope) - 1)):
+    oos_weight = p.oos_word * len(signals.out_of_scope)
+    if signals.out_of_scope and (top < p.oos_override * (1 + 0.5 * (len(signals.out_of_scope) - 1))
+                                 or oos_weight >= p.oos_share * signals.strong):
         return Decision(Outcome.OUT_OF_SCOPE, order, (), f"out-of-scope words, welfare score {top:.2f}")
     if top < p.route_min:
         if (len(signals.foreign) >= p.foreign_min and top < p.weak * 1.5) or (signals.foreign and top < p.weak):

@@ -120,10 +120,10 @@ class Router:
             t.norm for t in analysis.tokens if t.pos == "名詞" and len(t.surface) >= 2 and t.norm not in vocab
             and not self.expander.is_light(t.norm) and t.norm not in self.expander.word_groups))
         best = ranked[0][0] if ranked else None
-        light_only = best is not None and not any(
-            c > 0 and not self.expander.is_light(t) for t, c in contrib.get(best, {}).items())
+        strong = sum(c for t, c in contrib.get(best, {}).items() if not self.expander.is_light(t)) if best else 0.0
+        light_only = best is not None and strong <= 0
         signals = Signals(hit is not None, oos, vague, age_known=bool(found.ages or found.stages),
-                          light_only=light_only, short_topic=len(norm) <= SHORT_TOPIC,
+                          light_only=light_only, strong=strong, short_topic=len(norm) <= SHORT_TOPIC,
                           participation=participation, foreign=foreign,
                           short=len(norm) <= SHORT)
         d = decide(ranked, contrib, signals, self.params, self.fields, self.age_ranges)
