@@ -54,6 +54,7 @@ from linebot.v3.webhooks import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.retry import Outcome, Sleep, call_with_retries
+from bot.channels.textlen import utf16_len, utf16_prefix
 from bot.core import texts
 from bot.core.messages import Card, Inbound, Reply
 from bot.store import events as store
@@ -117,7 +118,8 @@ def to_inbound(event: Any) -> Inbound | None:
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Cuts ``text`` to ``limit`` UTF-16 units, ending with "…" when it had to cut."""
+    return text if utf16_len(text) <= limit else text[:utf16_prefix(text, limit - 1)] + "…"
 
 
 def _bubble(card: Card) -> dict[str, Any]:

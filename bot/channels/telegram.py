@@ -31,6 +31,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, Re
 from telegram.request import HTTPXRequest
 
 from bot.channels.retry import Outcome, Sleep, call_with_retries
+from bot.channels.textlen import utf16_len, utf16_prefix
 from bot.core import texts
 from bot.core.messages import Inbound, Reply
 from bot.store import events as store
@@ -97,10 +98,12 @@ def to_inbound(update: Update) -> Inbound | None:
 
 
 def _split(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Splits ``text`` into parts of at most ``limit`` UTF-16 units, at a line break when there is one."""
     parts = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        cut = cut if cut > 0 else limit
+    while utf16_len(text) > limit:
+        n = utf16_prefix(text, limit)
+        cut = text.rfind("\n", 0, n)
+        cut = cut if cut > 0 else n
         parts.append(text[:cut])
         text = text[cut:].lstrip("\n")
     return parts + ([text] if text else [])

@@ -6,6 +6,7 @@ from linebot.v3.webhooks import Event
 from telegram import Update
 
 from bot.channels import line, telegram
+from bot.channels.textlen import utf16_len
 from bot.core.messages import Card, CardField, Choice, Reply
 from tests.fakes import line_events as ev
 from tests.fakes import telegram_updates as up
@@ -47,3 +48,13 @@ def test_telegram_to_inbound_and_render() -> None:
     assert [len(m["text"]) for m in msgs] == [4096, 904]
     assert "reply_markup" not in msgs[0]
     assert msgs[1]["reply_markup"] == {"inline_keyboard": [[{"text": "はい", "callback_data": "yes"}]]}
+
+
+def test_limits_count_utf16_units_as_the_platforms_do() -> None:
+    emoji = "😀"                                   # 2 UTF-16 units
+    [msg] = line.render([Reply(emoji * 3000)])
+    text = msg.to_dict()["text"]
+    assert utf16_len(text) <= 5000 and text.endswith("…")
+    parts = telegram.render([Reply(emoji * 3000)])
+    assert [utf16_len(p["text"]) for p in parts] == [4096, 6000 - 4096]
+    assert "".join(p["text"] for p in parts) == emoji * 3000
