@@ -13,4 +13,5 @@ import yaml
 def load(name: str) -> Any:
     """Returns the parsed YAML file ``bot/routing/data/<name>.yaml`` (read once per process)."""
     text = resources.files("bot.routing").joinpath("data", f"{name}.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)     # libyaml when built in: 10× faster
+    return yaml.load(text, Loader=loader)  # noqa: S506 (a safe loader)

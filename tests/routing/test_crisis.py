@@ -86,3 +86,25 @@ def test_real_readings_catch_kana_and_kanji(fuji_router, text):
                                   "こころすこやかに過ごしたい", "保育園の空きを知りたい"])
 def test_real_hyperbole_and_plain_inquiries_do_not_fire(fuji_router, text):
     assert fuji_router.screen(text) is None
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text, kind", [
+    ("彼氏になぐられた", "dv"),                       # a verb by its dictionary form, in kana
+    ("中学生です。父親に毎晩けられる", "child_abuse"),  # passive: the parent is the one who hurts
+    ("しにたぃ", "suicide"), ("しにたーい", "suicide"), ("死に たい", "suicide"),
+    ("施設で母が職員に叩かれている", "abuse"),
+    ("生後2か月の赤ちゃんがぐったりしてミルクも飲まない", "medical_child"),
+])
+def test_real_variants_and_kinds(fuji_router, text, kind):
+    hit = fuji_router.screen(text)
+    assert hit is not None and hit.kind == kind
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", ["消えたインクのペンを探しています",            # a katakana word is not cut
+                                  "転んで頭を打ったけど病院で異常なしでした",      # a medical event that is over
+                                  "父が倒れてると思ったら、ただ寝てただけだった",  # a false alarm told later
+                                  "殺す気か！ってくらい暑い"])                     # hyperbole
+def test_real_near_misses(fuji_router, text):
+    assert fuji_router.screen(text) is None

@@ -99,3 +99,31 @@ def test_cli_route_bad_catalogue_is_a_clear_error(tmp_path, capsys):
 
 def test_fuji_catalogue_loads(fuji_router):
     assert load_catalogue(FUJI).services and fuji_router.routable
+
+
+def test_kana_only_inquiry_is_read_by_its_readings(other_router):
+    r = other_router.route("やちんがはらえなくて こまってる")
+    assert r.matches and r.matches[0].id == "money_desk"
+
+
+def test_crisis_lines_in_data_are_clean_words():
+    import yaml
+    from importlib import resources
+    data = yaml.safe_load(resources.files("bot.routing").joinpath("data", "crisis.yaml").read_text("utf-8"))
+    bad = [w for words in data["kinds"].values() for w in words if not isinstance(w, str) or " " in w or "\n" in w]
+    assert bad == []
+    assert set(data["weak"]) <= {w for words in data["kinds"].values() for w in words}
+
+
+def test_out_of_scope_word_outweighs_incidental_welfare_words(fuji_router):
+    r = fuji_router.route("父が施設に入ったので、実家の固定資産税の支払い方法を知りたい")
+    assert r.outcome is Outcome.OUT_OF_SCOPE
+
+
+def test_unknown_topic_with_no_desk_words_is_declined(other_router):
+    assert other_router.route("給湯器が壊れたので業者を紹介してほしい").outcome is Outcome.OUT_OF_SCOPE
+
+
+def test_vague_message_asks_with_choices(other_router):
+    r = other_router.route("相談したいです")
+    assert r.outcome is Outcome.CLARIFY and 2 <= len(r.matches) <= 5
