@@ -135,13 +135,43 @@ async def main(a: argparse.Namespace) -> int:
         report["startup_s"] = round(bot.started_in, 2)
         report["rss_mb_idle"] = round(bot.rss_mb(), 1)
         warm, warm_tokens = make_events(api, rng, 100, range(3 * 10**6, 3 * 10**6 + 100), 0)
-        await open_loop("warm-up", bot.url + "/webhooks/line", warm, 100)
+        await open_loop("warm-up", bot.url + "/webhooks/line", warm, 50)
+        await drain(api, len(warm_tokens), a.drain_seconds)
+        sweep = []
+        for k, step_rate in enumerate(float(x) for x in a.sweep.split(",") if x.strip()):
+            # a short run per rate, fresh residents each time: where does p99 cross 100 ms?
+            seen = sum(api.replies_per_token().values())
+            b_, t_ = make_events(api, rng, int(step_rate * a.sweep_seconds), range(5 * 10**6 + k * 10**5,
+                                 5 * 10**6 + k * 10**5 + a.users), a.redeliver)
+            c0 = bot.cpu_seconds()
+            run = await open_loop(f"sweep {step_rate:g}/s", bot.url + "/webhooks/line", b_, step_rate,
+                                  max_inflight=a.max_inflight)
+            cpu = bot.cpu_seconds() - c0
+            waited = await drain(api, seen + len(t_), a.drain_seconds)
+            row = {**run.summary(), "rate": step_rate, "drained_after_s": round(waited, 2),
+                   "serve_cpu_ms_per_event": round(1000 * cpu / max(1, len(t_)), 1), **verify(api, t_)}
+            row.pop("api_errors", None)
+            row.pop("unexpected_api_calls", None)
+            sweep.append(row)
+            print(json.dumps(row), flush=True)
+        if sweep:
+            report["sweep"] = sweep
         bodies, tokens = make_events(api, rng, n_events, range(a.users), a.redeliver)
+        seen = sum(api.replies_per_token().values())
         cpu0 = bot.cpu_seconds()
+        spy = None
+        if a.py_spy:     # a sampling profile of the server during the rate run (collapsed stacks)
+            import shutil
+            import subprocess
+            spy = subprocess.Popen([shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy"), "record",
+                                    "--format", "raw", "--gil", "-o", a.py_spy, "-r", "200", "-d", str(int(duration) + 5),
+                                    "-p", str(bot.popen.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         at_rate = await open_loop(f"serve at {rate:g}/s", bot.url + "/webhooks/line", bodies, rate,
                                   max_inflight=a.max_inflight)
+        if spy is not None:
+            spy.wait(timeout=duration + 30)
         report["serve_cpu_s_during_rate_run"] = round(bot.cpu_seconds() - cpu0, 1)
-        waited = await drain(api, len(tokens) + len(warm_tokens), a.drain_seconds)
+        waited = await drain(api, seen + len(tokens), a.drain_seconds)
         report["serve_at_rate"] = at_rate.summary()
         report["serve_at_rate"]["redeliveries_sent"] = len(bodies) - len(tokens)
         report["serve_at_rate"]["replies_drained_after_s"] = round(waited, 2)
@@ -152,9 +182,10 @@ async def main(a: argparse.Namespace) -> int:
 
         # 3. the bot saturated, for the ratio to the bare handler
         sat_bodies = [b for _, b in make_events(api, rng, a.saturate_events, range(4 * 10**6, 4 * 10**6 + 5000), 0)[0]]
+        seen = sum(api.replies_per_token().values())
         bot_sat = await closed_loop("serve saturated", bot.url + "/webhooks/line", sat_bodies,
                                     concurrency=a.concurrency, max_seconds=a.saturate_seconds)
-        await drain(api, 10**9, a.drain_seconds)
+        await drain(api, seen + bot_sat.ok, a.drain_seconds)
         report["serve_saturated"] = bot_sat.summary()
         report["ratio_serve_to_bare"] = round(bot_sat.throughput() / max(bare_sat.throughput(), 1e-9), 3)
         report["ratio_rate_run_to_bare"] = round(at_rate.throughput() / max(bare_sat.throughput(), 1e-9), 3)
@@ -198,6 +229,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--drain-seconds", type=float, default=60.0)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--bare-only", action="store_true", help="measure only the bare handler (driver check)")
+    p.add_argument("--sweep", default="", help="comma-separated rates for short runs before the main one")
+    p.add_argument("--sweep-seconds", type=float, default=15.0)
+    p.add_argument("--py-spy", default="", help="profile the server during the rate run into this file")
     p.add_argument("--out", default="", help="write the JSON report here")
     return p.parse_args(argv)
 
