@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from importlib import resources
@@ -131,7 +132,8 @@ def _back(request: web.Request, ticket_id: int, **data: Any) -> web.StreamRespon
 
 
 async def _form(request: web.Request) -> dict[str, str]:
-    return {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+    # NUL cannot be stored in PostgreSQL text; nobody types it, so it is dropped.
+    return {k: v.replace("\x00", "") for k, v in (await request.post()).items() if isinstance(v, str)}
 
 
 def _opt_int(value: str | None) -> int | None:
@@ -282,6 +284,10 @@ async def tickets_queue(request: web.Request) -> web.StreamResponse:
     status = q.get("status") or "open"
     if status not in {"open", "all", *TicketStatus}:
         raise cw.CaseworkError("状況の絞り込みが正しくありません")
+    if q.get("desk") and not re.fullmatch(r"[a-z][a-z0-9_]{0,59}", q["desk"]):
+        raise cw.CaseworkError("窓口の絞り込みが正しくありません")
+    if q.get("field") and q["field"] not in {f.value for f in Field_}:
+        raise cw.CaseworkError("分野の絞り込みが正しくありません")
     flt = cw.QueueFilter(desk=q.get("desk") or None, status=None if status == "all" else status,
                          field=q.get("field") or None, min_age_hours=_opt_int(q.get("min_age")),
                          max_age_hours=_opt_int(q.get("max_age")), unassigned=q.get("unassigned") == "1",
@@ -307,11 +313,18 @@ async def tickets_queue(request: web.Request) -> web.StreamResponse:
 
 # Ticket -----------------------------------------------------------------------------------------
 
-def _ticket_id(request: web.Request) -> int:
-    raw = request.match_info["id"]
-    if not raw.isdigit() or len(raw) > 12:
+MAX_ID = 2**31 - 1          # INTEGER primary keys; PostgreSQL refuses larger numbers outright
+
+
+def _db_id(raw: str | None) -> int:
+    """A row id from a URL; anything that cannot be one is simply 'not found'."""
+    if not raw or not raw.isdigit() or len(raw) > 10 or not 0 < int(raw) <= MAX_ID:
         raise web.HTTPNotFound()
     return int(raw)
+
+
+def _ticket_id(request: web.Request) -> int:
+    return _db_id(request.match_info["id"])
 
 
 async def _staff_names(s: AsyncSession) -> dict[int, str]:
@@ -539,6 +552,8 @@ def _fiscal_year(today: dt.date) -> int:
 @roles(StaffRole.COORDINATOR, StaffRole.ADMIN)
 async def report_page(request: web.Request) -> web.StreamResponse:
     year = _opt_int(request.query.get("year")) or _fiscal_year(dt.datetime.now(cw.JST).date())
+    if not 2000 <= year <= 2200:
+        raise cw.CaseworkError("年度は西暦で入力してください")
     me = _me(request)
     async with _deps(request).sessions() as s, s.begin():
         r = await cw.yearly_report(s, year)
@@ -572,7 +587,7 @@ async def misroutes_page(request: web.Request) -> web.StreamResponse:
 async def misroute_reviewed(request: web.Request) -> web.StreamResponse:
     raw, me = request.match_info["lid"], _me(request)
     async with _deps(request).sessions() as s, s.begin():
-        label = await s.get(MisrouteLabel, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+        label = await s.get(MisrouteLabel, _db_id(raw))
         if label is None:
             raise web.HTTPNotFound()
         label.reviewed = True
@@ -586,10 +601,10 @@ async def misroute_reviewed(request: web.Request) -> web.StreamResponse:
 async def audit_page(request: web.Request) -> web.StreamResponse:
     """The latest audit entries (who viewed or changed what); filter by ticket id or staff id."""
     stmt = select(AuditLog).order_by(AuditLog.id.desc()).limit(300)
-    if (tid := _opt_int(request.query.get("ticket"))) is not None:
-        stmt = stmt.where(AuditLog.ticket_id == tid)
-    if (sid := _opt_int(request.query.get("staff"))) is not None:
-        stmt = stmt.where(AuditLog.staff_id == sid)
+    if request.query.get("ticket"):
+        stmt = stmt.where(AuditLog.ticket_id == _db_id(request.query["ticket"]))
+    if request.query.get("staff"):
+        stmt = stmt.where(AuditLog.staff_id == _db_id(request.query["staff"]))
     async with _deps(request).sessions() as s:
         entries = list((await s.execute(stmt)).scalars())
         staff = await _staff_names(s)
@@ -630,8 +645,7 @@ def _users_back(request: web.Request) -> web.StreamResponse:
 
 
 async def _username(s: AsyncSession, request: web.Request) -> str:
-    raw = request.match_info["uid"]
-    user = await s.get(StaffUser, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+    user = await s.get(StaffUser, _db_id(request.match_info["uid"]))
     if user is None:
         raise web.HTTPNotFound()
     return user.username

@@ -135,6 +135,8 @@ async def audit(s: AsyncSession, staff_id: int | None, action: str, ticket_id: i
 async def get_ticket(s: AsyncSession, actor: Actor, ticket_id: int, *, for_update: bool = False) -> Ticket:
     """Returns a ticket the actor may see; a foreign desk's ticket is 'not found', not 'forbidden',
     so that nobody can probe which reference numbers exist."""
+    if not 0 < ticket_id < 2**31:
+        raise NotFound("相談票が見つかりません")
     stmt = select(Ticket).where(Ticket.id == ticket_id)
     if for_update:
         stmt = stmt.with_for_update()

@@ -155,3 +155,40 @@ async def test_only_admins_manage_users_and_coordinators_reassign(app_client, wo
     kore = await app_client()
     await login(kore, "kore")
     assert (await kore.get(f"/staff/tickets/{world.sho}.json")).status == 200
+
+
+async def test_no_route_answers_500_for_any_role_or_odd_id(app_client, world) -> None:
+    for who in ("coord", "admin", "sho"):
+        client = await app_client()
+        csrf = await login(client, who)
+        for method, path in route_table():
+            if path in ("/logout", "/login"):
+                continue
+            for tid in (world.kore, 99999999999, 0):
+                url = fill(path, tid, 99999999999)
+                if method == "GET":
+                    resp = await client.get(url, allow_redirects=False)
+                else:
+                    resp = await client.post(url, data={"csrf": csrf}, allow_redirects=False)
+                assert resp.status < 500, (who, method, url, resp.status)
+                if "{id}" in path and tid != world.kore:
+                    assert resp.status == 404, (who, method, url)
+
+    client = await app_client()
+    await login(client, "admin")
+    for url in ("/staff/report.json?year=999999", "/staff/report.json?year=-1", "/staff/tickets.json?min_age=999999",
+                "/staff/tickets.json?max_age=x", "/staff/audit.json?ticket=99999999999", "/staff/audit.json?staff=abc",
+                "/staff/tickets.json?desk=%00&field=%E2%80%AE"):
+        resp = await client.get(url)
+        assert resp.status in (200, 400, 404), (url, resp.status)
+    csrf = await login(client, "admin")
+    resp = await client.post("/staff/users", data={"csrf": csrf, "username": "nul\x00user", "display_name": "a\x00b",
+                                                   "department": "dept_shogai", "role": "desk",
+                                                   "password": "a long enough password"}, allow_redirects=False)
+    assert resp.status in (303, 400)
+    anon = await app_client()
+    page = await anon.get("/staff/login")
+    token = page.cookies["scrum_staff_login"].value
+    resp = await anon.post("/staff/login", data={"csrf": token, "username": "ko\x00re", "password": "x\x00"},
+                           allow_redirects=False)
+    assert resp.status == 401
