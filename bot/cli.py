@@ -14,7 +14,7 @@ from collections.abc import Sequence
 COMMAND_MODULES: tuple[str, ...] = (
     "bot.catalogue.commands",   # catalogue check | show
     "bot.routing.commands",     # route | eval
-    "bot.ops.commands",         # db backup | db wait | config check (joins a `db` group made before it)
+    "bot.ops.commands",         # db backup | db wait, config check (the `db` group is shared: command_group)
     "bot.web.commands",         # serve | chat
     "bot.channels.commands",    # line setup | telegram setup | telegram poll
     "bot.staff.commands",       # staff add | passwd | disable, purge, db upgrade
