@@ -190,6 +190,7 @@ class CrisisScreen:
                     kata.append((pos, pos + len(tok.reading)))
                 pos += len(tok.reading)
         hit_terms: set[str] = set()
+        read_spans: list[tuple[int, int]] = []     # where terms found on the text sit in the reading
         for stream, index, starts, is_text in ((text, self._text_index, token_starts, True),
                                                (reading, self._reading_index, reading_starts, False)):
             taken_until = -1
@@ -198,6 +199,8 @@ class CrisisScreen:
                     continue
                 if not is_text and any(term.text in h for h in hit_terms):
                     continue           # already found, in a longer form, on the text
+                if not is_text and any(a < i + len(needle) and i < b for a, b in read_spans):
+                    continue           # the same words, already found on the text
                 end = i + len(needle)
                 if not is_text and any(a < end and i < b and not (i <= a and b <= end) for a, b in kata):
                     continue           # cuts a katakana word in two: インク does not end 消えたい
@@ -212,6 +215,11 @@ class CrisisScreen:
                 found.append(Occurrence(term, self._kind(term, stream, i, end)))
                 hit_terms.add(term.text)
                 taken_until = end          # a shorter term inside this one is the same word
+                if is_text and term.reading:
+                    j = reading.find(term.reading)
+                    while j >= 0:
+                        read_spans.append((j, j + len(term.reading)))
+                        j = reading.find(term.reading, j + 1)
         if analysis is not None and self.lemmas:
             spans = [(o.term.text, norm.find(o.term.text)) for o in found]
             for tok in analysis.tokens:
