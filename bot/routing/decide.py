@@ -28,7 +28,7 @@ class Params:
     share: float = 0.6              # a term belongs to the best desk when it takes this share of it
     own_share: float = 0.8          # ... and is a second desk's own evidence at this share
     max_needs: int = 3
-    oos_word: float = 3.0           # what one out-of-scope word weighs against welfare evidence ...
+    oos_word: float = 4.0           # what one out-of-scope word weighs against welfare evidence ...
     oos_share: float = 0.4          # ... when it reaches this share of the best desk's own evidence
     foreign_min: int = 2            # nouns no desk knows that make a weak message someone else's topic
     multi_words: int = 2            # a second need shows in two words of its own ...
@@ -145,7 +145,8 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
     if len(ranked) > 1:
         ratio = ranked[1][1] / top
         a, b = ranked[0][0], ranked[1][0]
-        if ratio >= p.close_ratio and top < p.close_below:
+        age_decided = signals.age_known and ages.get(a) != ages.get(b)   # the stated age chose between them
+        if ratio >= p.close_ratio and top < p.close_below and not age_decided:
             return Decision(Outcome.CLARIFY, order, (), f"close: {ratio:.2f} of the best", second)
         if signals.vague and ratio >= p.vague_ratio and (top < p.vague_below or signals.short_topic):
             return Decision(Outcome.CLARIFY, order, (), f"vague and close: {ratio:.2f}", second)

@@ -113,8 +113,9 @@ class Router:
             if raw > 0 and abs(raw - totals[sid]) > 1e-9:
                 f = totals[sid] / raw
                 contrib[sid] = {t: c * f for t, c in contrib[sid].items()}
-        oos = tuple(w for w in self.oos_words if w in norm)
-        vague = tuple(w for w in self.vague_words if w in norm)
+        hira = to_hiragana(norm)
+        oos = tuple(w for w in self.oos_words if w in norm or w in hira)
+        vague = tuple(w for w in self.vague_words if w in norm or w in hira)
         vocab = self.index.postings
         foreign = tuple(dict.fromkeys(
             t.norm for t in analysis.tokens if t.pos == "名詞" and len(t.surface) >= 2 and t.norm not in vocab
