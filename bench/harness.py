@@ -218,6 +218,7 @@ class RunResult:
     shots: list[Shot] = field(default_factory=list)
     wall: float = 0.0
     max_lag: float = 0.0         # how far behind schedule the driver fell (coordinated omission check)
+    unsent: int = 0              # left unsent when the time bound ran out
 
     @property
     def ok(self) -> int:
@@ -240,7 +241,7 @@ class RunResult:
                 "throughput_eps": round(self.throughput(), 1), "p50_ms": round(self.pct(0.50) * 1000, 2),
                 "p90_ms": round(self.pct(0.90) * 1000, 2), "p99_ms": round(self.pct(0.99) * 1000, 2),
                 "max_ms": round(self.pct(1.0) * 1000, 2), "max_driver_lag_ms": round(self.max_lag * 1000, 1),
-                "errors": dict(self.errors())}
+                "unsent_at_time_bound": self.unsent, "errors": dict(self.errors())}
 
 
 async def post(session: aiohttp.ClientSession, url: str, body: bytes, scheduled: float, timeout: float) -> Shot:
@@ -255,8 +256,10 @@ async def post(session: aiohttp.ClientSession, url: str, body: bytes, scheduled:
 
 
 async def open_loop(label: str, url: str, bodies: list[tuple[str, bytes]], rate: float, *,
-                    max_inflight: int = 512, timeout: float = 10.0, connections: int = 64) -> RunResult:
-    """Sends ``bodies`` (target url, body) at ``rate`` per second, whatever the answers; bounded by count.
+                    max_inflight: int = 512, timeout: float = 10.0, connections: int = 64,
+                    max_seconds: float | None = None) -> RunResult:
+    """Sends ``bodies`` (target url, body) at ``rate`` per second, whatever the answers; bounded by
+    count and, with ``max_seconds``, by time (what is left unsent is counted in ``unsent``).
 
     ``url`` is the default base; an entry's own url, when not empty, wins (two instances).
     """
@@ -267,6 +270,9 @@ async def open_loop(label: str, url: str, bodies: list[tuple[str, bytes]], rate:
         tasks: list[asyncio.Task[Shot]] = []
         t0 = time.perf_counter()
         for i, (target, body) in enumerate(bodies):
+            if max_seconds is not None and time.perf_counter() - t0 > max_seconds:
+                result.unsent = len(bodies) - i
+                break
             due = t0 + i / rate
             delay = due - time.perf_counter()
             if delay > 0:

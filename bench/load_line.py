@@ -39,7 +39,8 @@ MAX_DURATION = 180.0
 
 def make_events(api: CountingLineApi, rng: random.Random, n: int, users: range, redeliver: float,
                 ) -> tuple[list[tuple[str, bytes]], list[str]]:
-    """n first deliveries (+ redeliveries of some, a few events later); returns bodies and reply tokens."""
+    """n first deliveries (+ redeliveries of some, a few events later); returns bodies and, per body,
+    its reply token for a first delivery or "" for a redelivery."""
     bodies: list[tuple[str, bytes]] = []
     tokens: list[str] = []
     pending: list[tuple[int, dict[str, Any]]] = []
@@ -53,8 +54,15 @@ def make_events(api: CountingLineApi, rng: random.Random, n: int, users: range, 
             pending.append((i + rng.randint(1, 50), {**ev, "deliveryContext": {"isRedelivery": True}}))
         while pending and pending[0][0] <= i:
             bodies.append(("", webhook_body(pending.pop(0)[1])))
+            tokens.append("")
     bodies += [("", webhook_body(ev)) for _, ev in pending]
+    tokens += [""] * len(pending)
     return bodies, tokens
+
+
+def first_tokens(tokens: list[str], sent: int) -> list[str]:
+    """The reply tokens of the first deliveries among the ``sent`` first bodies."""
+    return [t for t in tokens[:sent] if t]
 
 
 async def count_tickets(db_url: str) -> dict[str, Any]:
@@ -134,9 +142,9 @@ async def main(a: argparse.Namespace) -> int:
         procs.append(bot)
         report["startup_s"] = round(bot.started_in, 2)
         report["rss_mb_idle"] = round(bot.rss_mb(), 1)
-        warm, warm_tokens = make_events(api, rng, 100, range(3 * 10**6, 3 * 10**6 + 100), 0)
+        warm, _ = make_events(api, rng, 100, range(3 * 10**6, 3 * 10**6 + 100), 0)
         await open_loop("warm-up", bot.url + "/webhooks/line", warm, 50)
-        await drain(api, len(warm_tokens), a.drain_seconds)
+        await drain(api, len(warm), a.drain_seconds)
         sweep = []
         for k, step_rate in enumerate(float(x) for x in a.sweep.split(",") if x.strip()):
             # a short run per rate, fresh residents each time: where does p99 cross 100 ms?
@@ -145,10 +153,13 @@ async def main(a: argparse.Namespace) -> int:
                                  5 * 10**6 + k * 10**5 + a.users), a.redeliver)
             c0 = bot.cpu_seconds()
             run = await open_loop(f"sweep {step_rate:g}/s", bot.url + "/webhooks/line", b_, step_rate,
-                                  max_inflight=a.max_inflight)
+                                  max_inflight=a.max_inflight, max_seconds=a.sweep_seconds * 1.5)
             cpu = bot.cpu_seconds() - c0
+            t_ = first_tokens(t_, len(b_) - run.unsent)
             waited = await drain(api, seen + len(t_), a.drain_seconds)
+            answered = verify(api, t_)["answered_exactly_once"]
             row = {**run.summary(), "rate": step_rate, "drained_after_s": round(waited, 2),
+                   "answered_per_s": round(answered / max(run.wall + waited, 1e-9), 1),
                    "serve_cpu_ms_per_event": round(1000 * cpu / max(1, len(t_)), 1), **verify(api, t_)}
             row.pop("api_errors", None)
             row.pop("unexpected_api_calls", None)
@@ -167,16 +178,19 @@ async def main(a: argparse.Namespace) -> int:
                                     "--format", "raw", "--gil", "-o", a.py_spy, "-r", "200", "-d", str(int(duration) + 5),
                                     "-p", str(bot.popen.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         at_rate = await open_loop(f"serve at {rate:g}/s", bot.url + "/webhooks/line", bodies, rate,
-                                  max_inflight=a.max_inflight)
+                                  max_inflight=a.max_inflight, max_seconds=duration * 1.5)
+        tokens = first_tokens(tokens, len(bodies) - at_rate.unsent)
         if spy is not None:
             spy.wait(timeout=duration + 30)
         report["serve_cpu_s_during_rate_run"] = round(bot.cpu_seconds() - cpu0, 1)
         waited = await drain(api, seen + len(tokens), a.drain_seconds)
         report["serve_at_rate"] = at_rate.summary()
-        report["serve_at_rate"]["redeliveries_sent"] = len(bodies) - len(tokens)
+        report["serve_at_rate"]["redeliveries_sent"] = len(bodies) - at_rate.unsent - len(tokens)
         report["serve_at_rate"]["replies_drained_after_s"] = round(waited, 2)
         report["rss_mb_after_load"] = round(bot.rss_mb(), 1)
         report["delivery"] = verify(api, tokens)
+        report["serve_at_rate"]["answered_per_s"] = round(report["delivery"]["answered_exactly_once"]
+                                                          / max(at_rate.wall + waited, 1e-9), 1)
         print(json.dumps(report["serve_at_rate"]), flush=True)
         print(json.dumps(report["delivery"]), flush=True)
 
@@ -201,7 +215,7 @@ async def main(a: argparse.Namespace) -> int:
             Path(a.out).write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     r, d = report["serve_at_rate"], report["delivery"]
     targets = {
-        "throughput >= 0.98 x rate": r["throughput_eps"] >= 0.98 * rate,
+        "throughput >= 0.98 x rate": r["throughput_eps"] >= 0.98 * rate and not r["unsent_at_time_bound"],
         "p99 <= 100 ms": r["p99_ms"] <= 100,
         "no HTTP error": not r["errors"],
         "every event answered exactly once": d["answered_exactly_once"] == d["events"] and d["pushes"] == 0,
