@@ -83,6 +83,11 @@ class CrisisScreen:
                 terms.append(Term(t, reading if len(reading) >= 3 and reading != t else "",
                                   kind, t in weak, t in by_ctx, kana_only, bool(_ASCII_WORD.match(t))))
         self.terms = tuple(sorted(terms, key=lambda x: -len(x.text)))
+        self.sequences = tuple(
+            (Term(str(q["name"]), "", q["kind"], bool(q.get("weak")), bool(q.get("by_context")), False, False),
+             tuple(frozenset(map(str, step)) for step in q["steps"]), int(q.get("gap", 2)),
+             frozenset(map(str, q.get("not_after", ()))))
+            for q in data.get("sequences", ()))
         self.lemmas = {str(k): Term(str(k), "", v["kind"], bool(v.get("weak")), True, False, False)
                        for k, v in (data.get("lemmas") or {}).items()}
         self._text_index = LiteralIndex((t.text, t) for t in self.terms)
@@ -220,6 +225,8 @@ class CrisisScreen:
                     while j >= 0:
                         read_spans.append((j, j + len(term.reading)))
                         j = reading.find(term.reading, j + 1)
+        if analysis is not None and self.sequences:
+            found.extend(self._find_sequences(norm, analysis, hit_terms))
         if analysis is not None and self.lemmas:
             spans = [(o.term.text, norm.find(o.term.text)) for o in found]
             for tok in analysis.tokens:
@@ -234,6 +241,35 @@ class CrisisScreen:
                 found.append(Occurrence(term, self._kind(term, norm, i, end)))
                 hit_terms.add(term.text)
         return found
+
+    def _find_sequences(self, norm: str, analysis: Analysis, hit_terms: set[str]) -> list[Occurrence]:
+        """Word-sequence patterns on normalized forms (死ぬ … たい, 生きる … 意味 … ない)."""
+        out: list[Occurrence] = []
+        toks = analysis.tokens
+        norms = [t.norm for t in toks]
+        for term, steps, gap, not_after in self.sequences:
+            if term.text in hit_terms:
+                continue
+            for i, n in enumerate(norms):
+                if n not in steps[0]:
+                    continue
+                j, ok = i, True
+                for step in steps[1:]:
+                    nxt = next((k for k in range(j + 1, min(len(norms), j + 1 + gap)) if norms[k] in step), None)
+                    if nxt is None:
+                        ok = False
+                        break
+                    j = nxt
+                if not ok or (j + 1 < len(norms) and norms[j + 1] in not_after):
+                    continue
+                start = toks[i].start
+                end = toks[j].start + len(toks[j].surface)
+                if start >= len(norm) or self._suppressed(norm, start, end):
+                    continue
+                out.append(Occurrence(term, self._kind(term, norm, start, end)))
+                hit_terms.add(term.text)
+                break
+        return out
 
     def screen(self, norm: str, analysis: Analysis | None) -> CrisisHit | None:
         """A CrisisHit when a strong term fires, or two weak ones; else None."""

@@ -95,6 +95,9 @@ def test_real_hyperbole_and_plain_inquiries_do_not_fire(fuji_router, text):
     ("しにたぃ", "suicide"), ("しにたーい", "suicide"), ("死に たい", "suicide"),
     ("施設で母が職員に叩かれている", "abuse"),
     ("生後2か月の赤ちゃんがぐったりしてミルクも飲まない", "medical_child"),
+    ("消えたくなった", "suicide"), ("もう生きてる理由がわからない", "suicide"),   # word sequences,
+    ("いなくなりたい", "suicide"), ("夫が毎晩殴ってくる", "dv"),                 # any conjugation
+    ("薬をいっぱい飲んだ", "self_harm"), ("父が倒れて動かない", "emergency"),
 ])
 def test_real_variants_and_kinds(fuji_router, text, kind):
     hit = fuji_router.screen(text)
