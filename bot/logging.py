@@ -97,7 +97,8 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
-                out[key] = value if isinstance(value, (str, int, float, bool)) or value is None else repr(value)
+                plain = isinstance(value, (str, int, float, bool)) or value is None
+                out[key] = value if plain else repr(value)
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
@@ -118,7 +119,7 @@ def build_handler(*, json_lines: bool = False, stream: IO[str] | None = None) ->
     return handler
 
 
-def configure_logging(settings: "Settings | None" = None, *, level: str | None = None,
+def configure_logging(settings: Settings | None = None, *, level: str | None = None,
                       json_lines: bool | None = None, stream: IO[str] | None = None) -> logging.Handler:
     """Installs one redacting handler on the root logger (replacing ours, keeping others').
 

@@ -22,7 +22,7 @@ TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
-def problems(s: "Settings") -> list[str]:
+def problems(s: Settings) -> list[str]:
     """Returns every problem found, one line each, naming the ``SCRUM_*`` variable."""
     found: list[str] = []
     backend = _check_database(s, found)
@@ -38,7 +38,7 @@ def is_postgres(url: str) -> bool:
     return url.strip().lower().startswith("postgresql")
 
 
-def _check_database(s: "Settings", found: list[str]) -> str | None:
+def _check_database(s: Settings, found: list[str]) -> str | None:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
@@ -62,7 +62,7 @@ def _check_database(s: "Settings", found: list[str]) -> str | None:
     return backend
 
 
-def _check_server(s: "Settings", found: list[str]) -> None:
+def _check_server(s: Settings, found: list[str]) -> None:
     if not 1 <= s.port <= 65535:
         found.append(f"SCRUM_PORT: {s.port} is not a port (1-65535)")
     if not s.host.strip():
@@ -71,7 +71,7 @@ def _check_server(s: "Settings", found: list[str]) -> None:
         found.append(f"SCRUM_LOG_LEVEL: {s.log_level!r} is not one of {', '.join(LOG_LEVELS)}")
 
 
-def _check_catalogue(s: "Settings", found: list[str]) -> None:
+def _check_catalogue(s: Settings, found: list[str]) -> None:
     path = s.catalogue_path
     if not path.exists():
         found.append(f"SCRUM_CATALOGUE_PATH: {path}: file not found")
@@ -79,7 +79,7 @@ def _check_catalogue(s: "Settings", found: list[str]) -> None:
         found.append(f"SCRUM_CATALOGUE_PATH: {path}: not a file")
 
 
-def _check_secrets(s: "Settings", backend: str | None, found: list[str]) -> None:
+def _check_secrets(s: Settings, backend: str | None, found: list[str]) -> None:
     key = (s.encryption_key or "").strip()
     if not key:
         if backend == "postgresql":
@@ -96,7 +96,7 @@ def _check_secrets(s: "Settings", backend: str | None, found: list[str]) -> None
                      "several keys are separated by commas)")
 
 
-def _check_ops(s: "Settings", found: list[str]) -> None:
+def _check_ops(s: Settings, found: list[str]) -> None:
     token = s.admin_token
     if token is not None and len(token.strip()) < MIN_ADMIN_TOKEN:
         found.append(f"SCRUM_ADMIN_TOKEN: too short (at least {MIN_ADMIN_TOKEN} characters; "
@@ -107,13 +107,14 @@ def _check_ops(s: "Settings", found: list[str]) -> None:
         found.append(f"SCRUM_BACKUP_KEEP: {s.backup_keep} must be 0 (keep all) or more")
 
 
-def _check_channels(s: "Settings", found: list[str]) -> None:
+def _check_channels(s: Settings, found: list[str]) -> None:
     """Channel settings, read with getattr so this check works before and after they exist."""
     _pair(s, found, "line_channel_secret", "line_channel_access_token")
     _pair(s, found, "telegram_bot_token", "telegram_secret_token")
     secret = _get(s, "telegram_secret_token")
     if secret and not TELEGRAM_SECRET.fullmatch(secret):
-        found.append("SCRUM_TELEGRAM_SECRET_TOKEN: only A-Z, a-z, 0-9, _ and - are allowed (1-256 characters)")
+        found.append("SCRUM_TELEGRAM_SECRET_TOKEN: only A-Z, a-z, 0-9, _ and - are allowed "
+                     "(1-256 characters)")
     base = _get(s, "public_base_url")
     if base:
         parts = urlsplit(base)
@@ -129,12 +130,12 @@ def _check_channels(s: "Settings", found: list[str]) -> None:
         found.append(f"SCRUM_CHANNEL_API_RETRIES: {retries} must be 1 or more")
 
 
-def _get(s: "Settings", name: str) -> Any:
+def _get(s: Settings, name: str) -> Any:
     value = getattr(s, name, None)
     return value.strip() if isinstance(value, str) else value
 
 
-def _pair(s: "Settings", found: list[str], a: str, b: str) -> None:
+def _pair(s: Settings, found: list[str], a: str, b: str) -> None:
     if not (hasattr(s, a) and hasattr(s, b)):
         return
     has_a, has_b = bool(_get(s, a)), bool(_get(s, b))

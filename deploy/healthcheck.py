@@ -15,7 +15,7 @@ def main() -> int:
     port = os.environ.get("SCRUM_PORT", "8080").strip() or "8080"
     url = os.environ.get("SCRUM_HEALTHCHECK_URL") or f"http://127.0.0.1:{port}/healthz"
     try:
-        with urllib.request.urlopen(url, timeout=4) as resp:  # noqa: S310 - fixed local URL
+        with urllib.request.urlopen(url, timeout=4) as resp:
             ok = resp.status == 200
     except (urllib.error.URLError, OSError, ValueError) as exc:
         print(f"unhealthy: {type(exc).__name__}")

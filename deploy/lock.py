@@ -41,7 +41,8 @@ def runtime_closure(project: str = PROJECT) -> dict[str, str]:
             if marker and not _marker_ok(marker):
                 continue
             dep = _name(req)
-            extras = set(re.findall(r"\[([^\]]+)\]", req.split(";")[0])[0].split(",")) if "[" in req.split(";")[0] else set()
+            spec = req.split(";")[0]
+            extras = set(re.findall(r"\[([^\]]+)\]", spec)[0].split(",")) if "[" in spec else set()
             try:
                 version = metadata.version(dep)
             except metadata.PackageNotFoundError:

@@ -13,7 +13,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 def settings_table(text: str) -> list[str]:
     """The `SCRUM_*` names in the first column of the table under the `## Settings` heading."""
-    section = re.search(r"^## Settings\s*$(.*?)(?=^## |\Z)", text, re.M | re.S)
+    section = re.search(r"^## Settings\s*$(.*?)(?=^## |\Z)", text, re.MULTILINE | re.DOTALL)
     assert section, "README.md has a '## Settings' section"
     names = []
     for line in section.group(1).splitlines():

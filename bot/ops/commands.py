@@ -25,14 +25,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     db = command_group(sub, "db", help="database: upgrade, backup, wait")
     bk = db.add_parser("backup", help="write one backup file, then delete the oldest beyond --keep")
     bk.add_argument("--output", type=Path, default=None, help="folder (default: SCRUM_BACKUP_DIR)")
-    bk.add_argument("--keep", type=int, default=None, help="files to keep (default: SCRUM_BACKUP_KEEP; 0 = all)")
+    bk.add_argument("--keep", type=int, default=None,
+                    help="files to keep (default: SCRUM_BACKUP_KEEP; 0 = all)")
     bk.set_defaults(func=_backup)
     wait = db.add_parser("wait", help="wait until the database answers (for container start-up)")
     wait.add_argument("--timeout", type=float, default=None, help="seconds (default: SCRUM_DB_WAIT_TIMEOUT)")
     wait.set_defaults(func=_wait)
 
     config = command_group(sub, "config", help="check the settings")
-    check = config.add_parser("check", help="validate the SCRUM_* settings and the catalogue; non-zero on error")
+    check = config.add_parser("check",
+                              help="validate the SCRUM_* settings and the catalogue; non-zero on error")
     check.set_defaults(func=_config_check)
 
 

@@ -21,8 +21,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client import GCCollector, PlatformCollector, ProcessCollector
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 
 CHANNELS = ("line", "telegram", "console", "try")
 OUTCOMES = ("route", "multi", "clarify", "out_of_scope", "crisis")
@@ -64,7 +72,8 @@ def _build() -> Metrics:
     GCCollector(registry=reg)
     return Metrics(
         registry=reg,
-        messages=Counter("scrum_messages", "Inbound resident messages, by channel", ["channel"], registry=reg),
+        messages=Counter("scrum_messages", "Inbound resident messages, by channel", ["channel"],
+                         registry=reg),
         outcomes=Counter("scrum_routing_outcomes", "Router decisions, by outcome", ["outcome"], registry=reg),
         intakes=Counter("scrum_intakes", "Consented intake tickets filed", registry=reg),
         errors=Counter("scrum_errors", "Errors, by kind (http_5xx, unhandled, or one an area records)",

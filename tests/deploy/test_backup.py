@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import sqlite3
@@ -23,6 +24,11 @@ from bot.store.db import make_engine
 ROOT = Path(__file__).resolve().parents[2]
 PG_URL = os.environ.get("SCRUM_TEST_POSTGRES_URL")
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+async def run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """A command in a worker thread, so the event loop of an async test is not blocked."""
+    return await asyncio.to_thread(subprocess.run, args, env=env, capture_output=True, text=True, check=False)
 
 
 async def put_probe(url: str, value: str) -> None:
@@ -66,8 +72,7 @@ async def test_backup_restores_what_was_stored(db_url: str, tmp_path: Path) -> N
     target = make_url(db_url).set(database=name)
     try:
         env = {**os.environ, **pg_env(target)}
-        proc = subprocess.run(["pg_restore", "--no-owner", "-d", name, str(made.path)], env=env,
-                              capture_output=True, text=True, check=False)
+        proc = await run(["pg_restore", "--no-owner", "-d", name, str(made.path)], env=env)
         assert proc.returncode == 0, proc.stderr
         assert await read_probe(target.render_as_string(hide_password=False)) == ["probe-1"]
     finally:
@@ -180,19 +185,17 @@ async def test_pg_backup_script(db_url: str, tmp_path: Path) -> None:
     for old in ("scrum-bot-20200101T000000Z.dump", "scrum-bot-20200102T000000Z.dump", "other.dump"):
         (out / old).write_text("old")
     script = str(ROOT / "deploy" / "pg-backup.sh")
-    proc = subprocess.run(["sh", script], env=_pg_script_env(db_url, out, "2"), capture_output=True, text=True,
-                          check=False)
+    proc = await run(["sh", script], env=_pg_script_env(db_url, out, "2"))
     assert proc.returncode == 0, proc.stderr
     left = sorted(p.name for p in out.iterdir())
     assert left[0] == "other.dump" and left[1] == "scrum-bot-20200102T000000Z.dump" and len(left) == 3
-    listing = subprocess.run(["pg_restore", "--list", str(out / left[2])], capture_output=True, text=True, check=False)
+    listing = await run(["pg_restore", "--list", str(out / left[2])])
     assert "backup_probe" in listing.stdout
     assert oct((out / left[2]).stat().st_mode & 0o777) == "0o600"
 
     bad = _pg_script_env(db_url, out, "2") | {"PGHOST": "127.0.0.1", "PGPORT": "1"}
-    proc = subprocess.run(["sh", script], env=bad, capture_output=True, text=True, check=False)
+    proc = await run(["sh", script], env=bad)
     assert proc.returncode == 1 and "no backup written" in proc.stderr
     assert not list(out.glob("*.part"))
-    proc = subprocess.run(["sh", script], env=_pg_script_env(db_url, out, "x"), capture_output=True, text=True,
-                          check=False)
+    proc = await run(["sh", script], env=_pg_script_env(db_url, out, "x"))
     assert proc.returncode == 2

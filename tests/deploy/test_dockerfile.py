@@ -173,7 +173,7 @@ def test_healthcheck_script(tmp_path: Path) -> None:
     import threading
 
     class Ok(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self.send_response(200 if self.path == "/healthz" else 404)
             self.end_headers()
 

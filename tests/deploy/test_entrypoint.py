@@ -180,7 +180,7 @@ async def test_container_start_path_with_the_real_server(db_url: str, tmp_path: 
     finally:
         if proc.returncode is None:
             proc.send_signal(signal.SIGTERM)
-        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        _, err = await asyncio.wait_for(proc.communicate(), 60)
     log = err.decode()
     assert status == 200, log[-2000:]
     assert "running database migrations" in log and "starting the server" in log

@@ -59,7 +59,7 @@ async def test_recorded_events_appear(aiohttp_client, tmp_path: Path) -> None:
     with metrics.time_message("line"):
         pass
     after = await scrape(client)
-    delta = lambda name, **labels: value(after, name, **labels) - value(before, name, **labels)  # noqa: E731
+    delta = lambda name, **labels: value(after, name, **labels) - value(before, name, **labels)
     assert delta("scrum_messages_total", channel="line") == 2
     assert delta("scrum_messages_total", channel="telegram") == 1
     assert delta("scrum_routing_outcomes_total", outcome="route") == 1
