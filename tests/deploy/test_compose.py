@@ -108,3 +108,9 @@ def test_env_example_lists_real_settings() -> None:
     for line in (ROOT / "deploy" / "env.example").read_text().splitlines():
         if line.startswith(("POSTGRES_PASSWORD", "SCRUM_ENCRYPTION_KEY", "SCRUM_ADMIN_TOKEN")):
             assert line.endswith("="), "the example holds no secret"
+
+
+def test_container_logs_rotate(compose, replicas) -> None:
+    for spec in (compose["services"]["bot"], compose["services"]["db"], replicas["services"]["proxy"]):
+        options = spec["logging"]["options"]
+        assert options["max-size"].endswith("m") and int(options["max-file"]) >= 2

