@@ -74,6 +74,7 @@ MAX_ALT_TEXT = 400
 LOADING_SECONDS = 20        # 5–60, multiple of 5
 OUTBOX_MAX_RUNS = 8         # delivery runs per outbox row before it is left for an operator
 OUTBOX_INTERVAL = 5.0       # seconds between outbox sweeps
+WORKERS = 4                 # events handled at once (the rest wait, acknowledged)
 _TEL = re.compile(r"[0-9#][0-9-]{1,15}")
 
 
@@ -214,7 +215,7 @@ class LineChannel:
 
     def __init__(self, *, api: AsyncMessagingApi, parser: WebhookParser, conversation: ConversationLike | None,
                  sessions: Sessions, cipher: Cipher | None = None, timeout: float = 10.0, retries: int = 4,
-                 sleep: Sleep = asyncio.sleep) -> None:
+                 sleep: Sleep = asyncio.sleep, workers: int = WORKERS) -> None:
         self._api, self._parser, self._conversation, self._sessions = api, parser, conversation, sessions
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._retries = retries
@@ -224,6 +225,8 @@ class LineChannel:
         self._inflight: set[int] = set()
         self._cipher = cipher
         self._ephemeral: dict[int, list[dict[str, Any]]] = {}
+        # Few events are worked on at once, so the loop stays free to acknowledge webhooks in time.
+        self._workers = asyncio.Semaphore(workers)
 
     # webhook ------------------------------------------------------------------------------
 
@@ -280,7 +283,7 @@ class LineChannel:
         for event in events:
             source = getattr(event, "source", None)
             key = user_key(source.user_id) if isinstance(source, UserSource) and source.user_id else "?"
-            async with _lock(self._locks, key):
+            async with _lock(self._locks, key), self._workers:
                 status = "done"
                 try:
                     await self._handle_event(event)

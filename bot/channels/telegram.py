@@ -178,7 +178,7 @@ class TelegramChannel:
 
     def __init__(self, *, bot: Bot, secret_token: str | None, conversation: ConversationLike | None,
                  sessions: Sessions, cipher: Cipher | None = None, retries: int = 4,
-                 sleep: Sleep = asyncio.sleep) -> None:
+                 sleep: Sleep = asyncio.sleep, workers: int = 4) -> None:
         self.bot, self._secret = bot, secret_token or ""
         self._conversation, self._sessions, self._cipher = conversation, sessions, cipher
         self._retries = retries
@@ -187,6 +187,8 @@ class TelegramChannel:
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._inflight: set[int] = set()
         self._ephemeral: dict[int, dict[str, Any]] = {}
+        # Few updates are worked on at once, so the loop stays free to acknowledge webhooks in time.
+        self._workers = asyncio.Semaphore(workers)
 
     # webhook ------------------------------------------------------------------------------
 
@@ -235,7 +237,7 @@ class TelegramChannel:
         chat_id = _private_chat_id(update)
         key = user_key(chat_id) if chat_id is not None else "?"
         status = "done"
-        async with _lock(self._locks, key):
+        async with _lock(self._locks, key), self._workers:
             try:
                 await self._handle(update, chat_id)
             except Exception as exc:  # noqa: BLE001 - one bad update must not stop the others
