@@ -119,3 +119,24 @@ async def test_errors_are_counted(aiohttp_client, tmp_path: Path) -> None:
     assert value(after, "scrum_errors_total", kind="http_5xx") - value(before, "scrum_errors_total", kind="http_5xx") == 1
     assert value(after, "scrum_http_requests_total", route="/boom", status="5xx") - \
         value(before, "scrum_http_requests_total", route="/boom", status="5xx") == 1
+
+
+def test_example_alerts_use_metrics_that_exist() -> None:
+    """deploy/prometheus/alerts.yml only names series this process exports (or Prometheus's `up`)."""
+    import re
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
+    config = yaml.safe_load((root / "prometheus.yml").read_text())
+    assert config["rule_files"] == ["alerts.yml"]
+    assert config["scrape_configs"][0]["metrics_path"] == "/metrics"
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), "gauge": ("",)}
+    exported = {family.name + suffix for family in metrics.get_metrics().registry.collect()
+                for suffix in suffixes.get(family.type, ("",))}
+    rules = yaml.safe_load((root / "alerts.yml").read_text())["groups"][0]["rules"]
+    assert rules
+    for rule in rules:
+        names = set(re.findall(r"\b(scrum_[a-z_]+)", rule["expr"]))
+        assert names <= exported, (rule["alert"], names - exported)
+        assert rule["annotations"]["look_at"]
