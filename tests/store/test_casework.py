@@ -368,3 +368,32 @@ async def test_two_people_claiming_at_once_cannot_both_win(sessions, cipher) -> 
         winner = a if results[0] == "won" else b
         assert got.assignee_id == winner.id
         assert [e.kind for e in await cw.ticket_events(s, t.id)] == ["assign"]
+
+
+def test_the_loop_exhaustively() -> None:
+    """Every (from, to, outcome): allowed exactly when it is a step of the loop, 完了 always has an
+    outcome, and 同意撤回 closes from anywhere; every status can still reach 完了."""
+    from bot.store.models import TicketOutcome, TicketStatus
+    outcomes = [None, *[o.value for o in TicketOutcome]]
+    for cur in TicketStatus:
+        for nxt in TicketStatus:
+            for out in outcomes:
+                expected = (nxt in cw.TRANSITIONS[cur] and (out is not None) == (nxt == TicketStatus.CLOSED)) or (
+                    nxt == TicketStatus.CLOSED and out == TicketOutcome.WITHDRAWN and cur != TicketStatus.CLOSED)
+                try:
+                    cw.check_transition(cur.value, nxt.value, out)
+                    allowed = True
+                except cw.CaseworkError:
+                    allowed = False
+                assert allowed == expected, (cur, nxt, out)
+    reach = {TicketStatus.RECEIVED}
+    while (more := {n for c in reach for n in cw.TRANSITIONS[c]} - reach):
+        reach |= more
+    assert reach == set(TicketStatus)
+    for st in TicketStatus:
+        seen, todo = set(), [st]
+        while todo:
+            c = todo.pop()
+            seen.add(c)
+            todo += [n for n in cw.TRANSITIONS[c] if n not in seen]
+        assert TicketStatus.CLOSED in seen
