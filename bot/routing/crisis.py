@@ -88,6 +88,10 @@ class CrisisScreen:
              tuple(frozenset(map(str, step)) for step in q["steps"]), int(q.get("gap", 2)),
              frozenset(map(str, q.get("not_after", ()))))
             for q in data.get("sequences", ()))
+        self._seq_first: dict[str, list[int]] = {}
+        for k, (_t, steps, _g, _n) in enumerate(self.sequences):
+            for w in steps[0]:
+                self._seq_first.setdefault(w, []).append(k)
         self.lemmas = {str(k): Term(str(k), "", v["kind"], bool(v.get("weak")), True, False, False)
                        for k, v in (data.get("lemmas") or {}).items()}
         self._text_index = LiteralIndex((t.text, t) for t in self.terms)
@@ -247,15 +251,14 @@ class CrisisScreen:
         out: list[Occurrence] = []
         toks = analysis.tokens
         norms = [t.norm for t in toks]
-        for term, steps, gap, not_after in self.sequences:
-            if term.text in hit_terms:
-                continue
-            for i, n in enumerate(norms):
-                if n not in steps[0]:
+        for i, n in enumerate(norms):
+            for k in self._seq_first.get(n, ()):
+                term, steps, gap, not_after = self.sequences[k]
+                if term.text in hit_terms:
                     continue
                 j, ok = i, True
                 for step in steps[1:]:
-                    nxt = next((k for k in range(j + 1, min(len(norms), j + 1 + gap)) if norms[k] in step), None)
+                    nxt = next((m for m in range(j + 1, min(len(norms), j + 1 + gap)) if norms[m] in step), None)
                     if nxt is None:
                         ok = False
                         break
@@ -268,7 +271,6 @@ class CrisisScreen:
                     continue
                 out.append(Occurrence(term, self._kind(term, norm, start, end)))
                 hit_terms.add(term.text)
-                break
         return out
 
     def screen(self, norm: str, analysis: Analysis | None) -> CrisisHit | None:

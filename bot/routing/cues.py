@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.catalogue.model import Service
+from bot.routing.literal import LiteralIndex
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,7 @@ class Cues:
                               bool(v.get("stated"))) for k, v in data["words"].items()), key=lambda x: -len(x[0]))
         self.age_patterns = [(re.compile(a["pattern"]), a["kind"]) for a in data["ages"]]
         self.about = [(label, tuple(normalise(w) for w in words)) for label, words in data["about"].items()]
+        self._words_index = LiteralIndex((w, (w, st, rng, is_stated)) for w, st, rng, is_stated in self.words)
 
     def extract(self, text: str) -> Found:
         ages: list[tuple[int, int]] = []
@@ -56,16 +58,17 @@ class Cues:
                 else:
                     continue
                 words.append(m.group(0))
-        covered = text
-        for w, st, rng, is_stated in self.words:
-            if w in covered:
-                covered = covered.replace(w, "\0")
-                stages.extend(st)
-                if rng:
-                    ages.append(rng)
-                    if is_stated:
-                        stated.append(rng)
-                words.append(w)
+        taken_until = -1
+        for i, _w, (w, st, rng, is_stated) in self._words_index.finditer(text):
+            if i < taken_until:
+                continue                        # 高校 inside 高校生 is the same word
+            taken_until = i + len(w)
+            stages.extend(st)
+            if rng:
+                ages.append(rng)
+                if is_stated:
+                    stated.append(rng)
+            words.append(w)
         about = "本人"
         people: set[str] = set()
         for label, ws in self.about:

@@ -33,6 +33,11 @@ SHORT = 6                 # characters: a message this short with no desk words 
 FUZZY_BELOW = 2.2         # exact evidence under which typo-tolerant matching is tried
 
 
+def _found(index: LiteralIndex, text: str) -> tuple[str, ...]:
+    """The distinct entries of ``index`` found in ``text``, in order of appearance."""
+    return tuple(dict.fromkeys(w for _, w, _p in index.finditer(text)))
+
+
 def _verified(line) -> bool:
     return any(ph.provenance.confidence == Confidence.VERIFIED for ph in line.phones)
 
@@ -61,6 +66,11 @@ class Router:
     participation_words: tuple[str, ...]
     participatory: frozenset[str]
     params: Params = Params()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "oos_index", LiteralIndex((w, w) for w in self.oos_words))
+        object.__setattr__(self, "vague_index", LiteralIndex((w, w) for w in self.vague_words))
+        object.__setattr__(self, "participation_index", LiteralIndex((w, w) for w in self.participation_words))
 
     # --- stages ----------------------------------------------------------------------------
     def _analyse(self, norm: str) -> Analysis:
@@ -100,7 +110,7 @@ class Router:
                 s *= CUE_MALUS
                 cue_effects[sid] = "does not fit"
             totals[sid] = s
-        participation = any(w in norm for w in self.participation_words)
+        participation = bool(_found(self.participation_index, norm))
         if participation:   # a helper or joiner: desks whose own words speak of taking part come first
             for sid in totals:
                 if sid in self.participatory:
@@ -113,9 +123,9 @@ class Router:
             if raw > 0 and abs(raw - totals[sid]) > 1e-9:
                 f = totals[sid] / raw
                 contrib[sid] = {t: c * f for t, c in contrib[sid].items()}
-        hira = to_hiragana(norm)
-        oos = tuple(w for w in self.oos_words if w in norm or w in hira)
-        vague = tuple(w for w in self.vague_words if w in norm or w in hira)
+        both = norm + "\n" + to_hiragana(norm)
+        oos = _found(self.oos_index, both)
+        vague = _found(self.vague_index, both)
         vocab = self.index.postings
         foreign = tuple(dict.fromkeys(
             t.norm for t in analysis.tokens if t.pos == "名詞" and len(t.surface) >= 2 and t.norm not in vocab
