@@ -655,6 +655,16 @@ async def purge(s: AsyncSession, retention_days: int, *, dry_run: bool, now: dt.
 
 # Announcements ----------------------------------------------------------------------------------
 
+def staff_chat_for(spec: str | None, desk: str) -> str | None:
+    """The staff chat of a desk from ``SCRUM_STAFF_CHAT`` (one key, or ``desk=key,…,*=key``)."""
+    if not spec or not spec.strip():
+        return None
+    if "=" not in spec:
+        return spec.strip()
+    chats = dict(item.strip().split("=", 1) for item in spec.split(",") if "=" in item)
+    return (chats.get(desk) or chats.get("*") or "").strip() or None
+
+
 def ticket_link(base_url: str, ticket: Ticket) -> str:
     return f"{base_url.rstrip('/')}/staff/tickets/{ticket.id}"
 
@@ -663,9 +673,12 @@ async def announce_new_ticket(s: AsyncSession, ticket: Ticket, *, staff_chat: st
     """Tells the desk's staff group about a new ticket: reference number and link only.
 
     For the conversation's ticket opening to call after the ticket has its ref. ``staff_chat`` is a
-    user key of a staff group (``telegram:-100…``); nothing is sent when it is not set."""
-    if not staff_chat or not ticket.ref:
+    user key of one staff group (``telegram:-100…``), or one per desk with a default:
+    ``dept_koreisha=telegram:-1001,dept_shogai=telegram:-1002,*=telegram:-1003``. Nothing is sent
+    when no chat applies."""
+    chat = staff_chat_for(staff_chat, ticket.desk)
+    if not chat or not ticket.ref:
         return False
-    s.add(Outbox(user_key=staff_chat, retry_key=str(uuid.uuid4()),
+    s.add(Outbox(user_key=chat, retry_key=str(uuid.uuid4()),
                  body=outbox_body(texts.new_ticket_for_desk(ticket.ref, ticket_link(base_url, ticket)))))
     return True

@@ -397,3 +397,12 @@ def test_the_loop_exhaustively() -> None:
             seen.add(c)
             todo += [n for n in cw.TRANSITIONS[c] if n not in seen]
         assert TicketStatus.CLOSED in seen
+
+
+def test_staff_chat_per_desk() -> None:
+    assert cw.staff_chat_for(None, "dept_koreisha") is None
+    assert cw.staff_chat_for("telegram:-100", "dept_koreisha") == "telegram:-100"
+    spec = "dept_koreisha=telegram:-1001, dept_shogai=telegram:-1002"
+    assert cw.staff_chat_for(spec, "dept_shogai") == "telegram:-1002"
+    assert cw.staff_chat_for(spec, "dept_hoiku") is None
+    assert cw.staff_chat_for(spec + ",*=telegram:-1009", "dept_hoiku") == "telegram:-1009"
