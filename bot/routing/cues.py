@@ -8,7 +8,7 @@ and life_stages (data-driven: no service ids here).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +36,7 @@ class Cues:
         self.about = [(label, tuple(normalise(w) for w in words)) for label, words in data["about"].items()]
         self._words_index = LiteralIndex((w, (w, st, rng, is_stated)) for w, st, rng, is_stated in self.words)
 
-    def extract(self, text: str) -> Found:
+    def extract(self, text: str, hits: Iterable[tuple[int, tuple]] | None = None) -> Found:
         ages: list[tuple[int, int]] = []
         stages: list[str] = []
         words: list[str] = []
@@ -59,7 +59,8 @@ class Cues:
                     continue
                 words.append(m.group(0))
         taken_until = -1
-        for i, _w, (w, st, rng, is_stated) in self._words_index.finditer(text):
+        found = hits if hits is not None else ((i, entry) for i, _w, entry in self._words_index.finditer(text))
+        for i, (w, st, rng, is_stated) in found:
             if i < taken_until:
                 continue                        # 高校 inside 高校生 is the same word
             taken_until = i + len(w)

@@ -48,7 +48,8 @@ class Expander:
         return cls(stop, light, {k: tuple(dict.fromkeys(v)) for k, v in words.items()},
                    {k: tuple(dict.fromkeys(v)) for k, v in phrases.items()})
 
-    def terms(self, analysis: Analysis, norm_text: str | None = None) -> dict[str, float]:
+    def terms(self, analysis: Analysis, norm_text: str | None = None,
+              hits: Iterable[tuple[str, ...]] | None = None) -> dict[str, float]:
         """Weighted bag of index terms for one text (max weight per term)."""
         out: dict[str, float] = {}
 
@@ -71,7 +72,8 @@ class Expander:
                     for c in self.word_groups.get(sub, ()):
                         add(c, W_SUB)
         text = analysis.text if norm_text is None else norm_text
-        for _, _phrase, canons in self.phrase_index.finditer(text):
+        found = hits if hits is not None else (canons for _, _phrase, canons in self.phrase_index.finditer(text))
+        for canons in found:
             for c in canons:
                 add(c, W_SYN * (W_LIGHT if c[1:] in self.light else 1.0))
         return out

@@ -33,11 +33,6 @@ SHORT = 6                 # characters: a message this short with no desk words 
 FUZZY_BELOW = 2.2         # exact evidence under which typo-tolerant matching is tried
 
 
-def _found(index: LiteralIndex, text: str) -> tuple[str, ...]:
-    """The distinct entries of ``index`` found in ``text``, in order of appearance."""
-    return tuple(dict.fromkeys(w for _, w, _p in index.finditer(text)))
-
-
 def _verified(line) -> bool:
     return any(ph.provenance.confidence == Confidence.VERIFIED for ph in line.phones)
 
@@ -68,9 +63,17 @@ class Router:
     params: Params = Params()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "oos_index", LiteralIndex((w, w) for w in self.oos_words))
-        object.__setattr__(self, "vague_index", LiteralIndex((w, w) for w in self.vague_words))
-        object.__setattr__(self, "participation_index", LiteralIndex((w, w) for w in self.participation_words))
+        # one pass over the inquiry finds every literal the stages look for (tagged by stage)
+        entries: list[tuple[str, tuple[str, object]]] = []
+        entries += [(p, ("phrase", p)) for p in self.index.phrases]
+        entries += [(p, ("synonym", c)) for p, c in self.expander.phrase_groups.items()]
+        entries += [(w[0], ("cue", w)) for w in self.cues.words]
+        entries += [(w, ("oos", w)) for w in self.oos_words]
+        entries += [(w, ("vague", w)) for w in self.vague_words]
+        entries += [(w, ("part", w)) for w in self.participation_words]
+        object.__setattr__(self, "literals", LiteralIndex(entries))
+        object.__setattr__(self, "kana_scope", LiteralIndex([(w, ("oos", w)) for w in self.oos_words] +
+                                                            [(w, ("vague", w)) for w in self.vague_words]))
 
     # --- stages ----------------------------------------------------------------------------
     def _analyse(self, norm: str) -> Analysis:
@@ -85,17 +88,30 @@ class Router:
         norm = self.normalise(text)
         analysis = self._analyse(norm)
         hit = self.screener.screen(norm, analysis)
-        terms = self.expander.terms(analysis, norm[:MAX_CHARS])
+        text = norm[:MAX_CHARS]
+        lit: dict[str, list] = {"phrase": [], "synonym": [], "cue": [], "oos": [], "vague": [], "part": []}
+        cue_until = -1
+        for i, _s, (tag, payload) in self.literals.finditer(text):
+            if tag == "cue":
+                if i < cue_until:
+                    continue                  # 高校 inside 高校生 is the same word
+                cue_until = i + len(payload[0])
+                lit["cue"].append((i, payload))
+            else:
+                lit[tag].append(payload)
+        for _i, _s, (tag, payload) in self.kana_scope.finditer(to_hiragana(norm)):
+            lit[tag].append(payload)
+        terms = self.expander.terms(analysis, text, hits=lit["synonym"])
         kana_terms, kana_phrases = self._kana_terms(norm[:MAX_CHARS])
         for t, w in kana_terms.items():
             if terms.get(t, 0.0) < w:
                 terms[t] = w
         # kana phrases read as their written form (きてほしい → 来てほしい) count as found phrases
-        phrase_text = norm[:MAX_CHARS] + ("\n" + "\n".join(kana_phrases) if kana_phrases else "")
-        scored = self.index.score(terms, phrase_text)
+        phrase_hits = list(dict.fromkeys(lit["phrase"] + [p for p in kana_phrases if p in self.index.phrases]))
+        scored = self.index.score(terms, text, hits=phrase_hits)
         if max(scored.totals.values(), default=0.0) < FUZZY_BELOW:     # typos matter when little matched
             scored = self.index.add_fuzzy(norm[:MAX_CHARS], scored)
-        found = self.cues.extract(norm[:MAX_CHARS])
+        found = self.cues.extract(text, hits=lit["cue"])
         totals: dict[str, float] = {}
         cue_effects: dict[str, str] = {}
         for sid in self.routable:
@@ -110,7 +126,7 @@ class Router:
                 s *= CUE_MALUS
                 cue_effects[sid] = "does not fit"
             totals[sid] = s
-        participation = bool(_found(self.participation_index, norm))
+        participation = bool(lit["part"])
         if participation:   # a helper or joiner: desks whose own words speak of taking part come first
             for sid in totals:
                 if sid in self.participatory:
@@ -123,9 +139,8 @@ class Router:
             if raw > 0 and abs(raw - totals[sid]) > 1e-9:
                 f = totals[sid] / raw
                 contrib[sid] = {t: c * f for t, c in contrib[sid].items()}
-        both = norm + "\n" + to_hiragana(norm)
-        oos = _found(self.oos_index, both)
-        vague = _found(self.vague_index, both)
+        oos = tuple(dict.fromkeys(lit["oos"]))
+        vague = tuple(dict.fromkeys(lit["vague"]))
         vocab = self.index.postings
         foreign = tuple(dict.fromkeys(
             t.norm for t in analysis.tokens if t.pos == "名詞" and len(t.surface) >= 2 and t.norm not in vocab

@@ -9,7 +9,7 @@ decision and can "explain away" the terms of one need to look for a second one.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -64,7 +64,7 @@ class Index:
     def vocabulary(self) -> frozenset[str]:
         return frozenset(self.postings)
 
-    def score(self, terms: Mapping[str, float], text: str) -> Scored:
+    def score(self, terms: Mapping[str, float], text: str, hits: Iterable[str] | None = None) -> Scored:
         """BM25 over the terms plus a bonus for every keyword, alias or name found verbatim."""
         totals: dict[str, float] = {}
         contrib: dict[str, dict[str, float]] = {}
@@ -75,7 +75,8 @@ class Index:
                 contrib.setdefault(sid, {})[t] = c
         found: dict[str, list[str]] = {}
         seen: set[str] = set()
-        for _, p, _p in self._phrase_index.finditer(text):
+        phrases = hits if hits is not None else (p for _, p, _p in self._phrase_index.finditer(text))
+        for p in phrases:
             if p in seen:
                 continue
             seen.add(p)
