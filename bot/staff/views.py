@@ -396,6 +396,11 @@ def plain(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _base_url(request: web.Request) -> str:
+    """Where staff open the console from a link: SCRUM_PUBLIC_BASE_URL, else this request's host."""
+    return _settings(request).public_base_url or f"{request.scheme}://{request.host}"
+
+
 def _known_desks(request: web.Request) -> list[str]:
     return list(_dept_names(request))
 
@@ -428,7 +433,9 @@ async def reassign(request: web.Request) -> web.StreamResponse:
 
     async def do(s: AsyncSession, a: cw.Actor, t: Ticket, f: dict[str, str]) -> None:
         note = _text(f, "note", required=False)
-        await cw.reassign(s, a, t, f.get("desk", ""), _known_desks(request), cipher.encrypt(note) if note else None)
+        settings = _settings(request)
+        await cw.reassign(s, a, t, f.get("desk", ""), _known_desks(request), cipher.encrypt(note) if note else None,
+                          staff_chat=settings.staff_chat, base_url=_base_url(request))
     return await _act(request, do)
 
 

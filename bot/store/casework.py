@@ -304,8 +304,10 @@ async def claim(s: AsyncSession, actor: Actor, ticket: Ticket, now: dt.datetime 
 
 
 async def reassign(s: AsyncSession, actor: Actor, ticket: Ticket, desk: str, known_desks: Iterable[str],
-                   note_enc: bytes | None = None, now: dt.datetime | None = None) -> None:
-    """Moves a ticket to another desk (coordinators only); the new desk must claim it again."""
+                   note_enc: bytes | None = None, now: dt.datetime | None = None, *,
+                   staff_chat: str | None = None, base_url: str = "") -> None:
+    """Moves a ticket to another desk (coordinators only); the new desk must claim it again and is
+    told through its staff chat, when one is set."""
     now = _now(now)
     if not actor.sees_all:
         raise Forbidden("窓口の変更は、福祉総務課・多機関協働の担当者だけができます")
@@ -323,6 +325,7 @@ async def reassign(s: AsyncSession, actor: Actor, ticket: Ticket, desk: str, kno
     s.add(_event(ticket, actor.label, "reassign", now, body_enc=note_enc, from_status=before,
                  to_status=ticket.status, from_desk=old_desk, to_desk=desk))
     await audit(s, actor.id, "reassign", ticket.id, now, from_desk=old_desk, to_desk=desk)
+    await announce_new_ticket(s, ticket, staff_chat=staff_chat, base_url=base_url)
 
 
 def check_transition(current: str, to: str, outcome: str | None) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from bot.staff import views
 from bot.store.db import make_engine, make_sessions
-from bot.store.models import AuditLog, ConsentReceipt, Ticket, TicketEvent
+from bot.store.models import AuditLog, ConsentReceipt, Outbox, Ticket, TicketEvent
 
 from .conftest import SUMMARY_KORE, SUMMARY_SHO, login
 
@@ -129,12 +129,17 @@ async def test_a_desk_cannot_reach_another_desks_ticket_by_any_url(app_client, w
 
 
 async def test_only_admins_manage_users_and_coordinators_reassign(app_client, world) -> None:
-    coord = await app_client()
+    coord = await app_client(staff_chat="dept_koreisha=telegram:-1001", public_base_url="https://bot.example")
     csrf = await login(coord, "coord")
     assert (await coord.get("/staff/users.json")).status == 403
     resp = await coord.post(f"/staff/tickets/{world.sho}/reassign", data={"csrf": csrf, "desk": "dept_koreisha"},
                             allow_redirects=False)
     assert resp.status == 303
+    engine = make_engine(world.settings.database_url)
+    async with make_sessions(engine)() as s:
+        told = [(o.user_key, o.body["replies"][0]["text"]) for o in (await s.execute(select(Outbox))).scalars()]
+    await engine.dispose()
+    assert told == [("telegram:-1001", f"新しい相談 FJ-2026-{world.sho:06d}\nhttps://bot.example/staff/tickets/{world.sho}")]
     admin = await app_client()
     csrf = await login(admin, "admin")
     users = await (await admin.get("/staff/users.json")).json()
