@@ -32,6 +32,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     wait.add_argument("--timeout", type=float, default=None, help="seconds (default: SCRUM_DB_WAIT_TIMEOUT)")
     wait.set_defaults(func=_wait)
 
+    if "keygen" not in sub.choices:
+        keygen = sub.add_parser("keygen", help="print a new SCRUM_ENCRYPTION_KEY (or, with --token, an admin token)")
+        keygen.add_argument("--token", action="store_true", help="a random token for SCRUM_ADMIN_TOKEN instead")
+        keygen.set_defaults(func=_keygen)
+
     config = command_group(sub, "config", help="check the settings")
     check = config.add_parser("check",
                               help="validate the SCRUM_* settings and the catalogue; non-zero on error")
@@ -117,4 +122,17 @@ def _config_check(args: argparse.Namespace) -> int:
     except IntakeError as exc:
         return _fail(str(exc))
     print(f"ok: settings valid; catalogue {settings.catalogue_path}: {len(catalogue.services)} services")
+    return 0
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    """Prints one secret on stdout and nothing else, so it can be piped into a secret store."""
+    if args.token:
+        import secrets
+
+        print(secrets.token_urlsafe(32))
+    else:
+        from bot.store.crypto import Cipher
+
+        print(Cipher.generate_key())
     return 0

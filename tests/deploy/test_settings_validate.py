@@ -130,3 +130,14 @@ def test_config_check_fails_on_an_invalid_catalogue(monkeypatch: pytest.MonkeyPa
     assert main(["config", "check"]) == 1
     err = capsys.readouterr().err
     assert "invalid catalogue" in err and "services[kaigo].description" in err
+
+
+def test_keygen_prints_keys_that_validate(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["keygen"]) == 0
+    first = capsys.readouterr().out.strip()
+    assert main(["keygen"]) == 0
+    second = capsys.readouterr().out.strip()
+    assert first != second
+    ok(database_url=PG, encryption_key=f"{first},{second}").validate()
+    assert main(["keygen", "--token"]) == 0
+    ok(admin_token=capsys.readouterr().out.strip()).validate()
