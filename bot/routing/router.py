@@ -109,7 +109,12 @@ class Router:
         # kana phrases read as their written form (きてほしい → 来てほしい) count as found phrases
         phrase_hits = list(dict.fromkeys(lit["phrase"] + [p for p in kana_phrases if p in self.index.phrases]))
         scored = self.index.score(terms, text, hits=phrase_hits)
-        if max(scored.totals.values(), default=0.0) < FUZZY_BELOW:     # typos matter when little matched
+        vocab = self.index.postings
+        foreign = tuple(dict.fromkeys(
+            t.norm for t in analysis.tokens if t.pos == "名詞" and len(t.surface) >= 2 and t.norm not in vocab
+            and not self.expander.is_light(t.norm) and t.norm not in self.expander.word_groups))
+        # typos matter when little matched and some word is unknown (ﾎｲｸｴﾝ, 保育えん)
+        if foreign and max(scored.totals.values(), default=0.0) < FUZZY_BELOW:
             scored = self.index.add_fuzzy(norm[:MAX_CHARS], scored)
         found = self.cues.extract(text, hits=lit["cue"])
         totals: dict[str, float] = {}
@@ -141,10 +146,6 @@ class Router:
                 contrib[sid] = {t: c * f for t, c in contrib[sid].items()}
         oos = tuple(dict.fromkeys(lit["oos"]))
         vague = tuple(dict.fromkeys(lit["vague"]))
-        vocab = self.index.postings
-        foreign = tuple(dict.fromkeys(
-            t.norm for t in analysis.tokens if t.pos == "名詞" and len(t.surface) >= 2 and t.norm not in vocab
-            and not self.expander.is_light(t.norm) and t.norm not in self.expander.word_groups))
         best = ranked[0][0] if ranked else None
         strong = sum(c for t, c in contrib.get(best, {}).items() if not self.expander.is_light(t)) if best else 0.0
         light_only = best is not None and strong <= 0
