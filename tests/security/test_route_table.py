@@ -22,6 +22,7 @@ PUBLIC = {
     ("GET", "/try"): "residents' try-out page, no staff data",
     ("GET", "/try/static/{name}"): "static files",
     ("POST", "/try/api/message"): "a resident's own chat (cookie key)",
+    ("GET", "/try/api/inbox"): "a resident's own pushes (cookie key, X-Scrum-Try header)",
     ("GET", "/staff"): "redirect to the console",
     ("GET", "/staff/login"): "login form",
     ("POST", "/staff/login"): "login (login CSRF cookie)",
