@@ -132,7 +132,7 @@ class Conversation:
         if not inbound.text:
             return []
         hit = self.router.screen(inbound.text)
-        await self.tickets.append_message(ticket_id, inbound.text, now, message_id=getattr(inbound, "message_id", None),
+        await self.tickets.append_message(ticket_id, inbound.text, now, message_id=inbound.message_id,
                                           crisis_kind=hit.kind if hit else None)
         log.info("hand-off message for ticket %s from user %s", ticket_id, who)
         if hit is None:
@@ -175,9 +175,9 @@ def build_conversation(engine: Any, settings: Settings, catalogue: Catalogue, ro
     sessions = make_sessions(engine)
     pseudo = Pseudonymiser.from_encryption_key(primary_key)
     timeout = dt.timedelta(minutes=settings.intake_timeout_minutes)
-    tickets = TicketStore(sessions, cipher, pseudo, staff_chat=getattr(settings, "staff_chat", None),
+    tickets = TicketStore(sessions, cipher, pseudo, staff_chat=settings.staff_chat,
                           base_url=settings.public_base_url or f"http://{settings.host}:{settings.port}")
     return Conversation(sessions=SessionStore(sessions, cipher, timeout), tickets=tickets, router=router,
                         catalogue=catalogue, pseudonymise=pseudo, clock=clock,
-                        retention_days=getattr(settings, "retention_days", 365),
+                        retention_days=settings.retention_days,
                         limiter=build_rate_limiter(settings, sessions))

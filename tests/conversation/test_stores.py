@@ -55,6 +55,17 @@ async def test_the_same_intake_sent_twice_gives_one_ticket(engine: AsyncEngine, 
     assert await tickets.open(command("test:other"), NOW) != first
 
 
+async def test_a_new_ticket_is_announced_to_the_staff_chat_without_content(engine: AsyncEngine, cipher: Cipher) -> None:
+    tickets = TicketStore(make_sessions(engine), cipher, Pseudonymiser.from_encryption_key("k"),
+                          staff_chat="telegram:-1001", base_url="https://bot.example")
+    ref = await tickets.open(command("test:announce"), NOW)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT user_key, body FROM outbox"))).all()
+    assert len(rows) == 1 and rows[0][0] == "telegram:-1001"
+    body = str(rows[0][1])
+    assert ref in body and SECRET_SUMMARY not in body and SECRET_NAME not in body
+
+
 def test_the_year_of_a_reference_is_the_year_in_japan() -> None:
     assert make_ref(7, dt.datetime(2026, 12, 31, 16, 0, tzinfo=dt.UTC)) == "FJ-2027-000007"
     assert make_ref(123, dt.datetime(2026, 12, 31, 14, 0, tzinfo=dt.UTC)) == "FJ-2026-000123"
