@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.catalogue.model import Field_
 from bot.errors import IntakeError
 from bot.staff import auth, charts
+from bot.staff.words import NeedWords
 from bot.store import casework as cw
 from bot.store.crypto import Cipher
 from bot.store.models import AuditLog, MisrouteLabel, StaffRole, StaffUser, Ticket, TicketOutcome, TicketStatus
@@ -561,9 +562,10 @@ async def report_page(request: web.Request) -> web.StreamResponse:
     year = _opt_int(request.query.get("year")) or _fiscal_year(dt.datetime.now(cw.JST).date())
     if not 2000 <= year <= 2200:
         raise cw.CaseworkError("年度は西暦で入力してください")
-    me = _me(request)
-    async with _deps(request).sessions() as s, s.begin():
-        r = await cw.yearly_report(s, year)
+    me, cipher, deps = _me(request), _cipher(request), _deps(request)
+    need_words = deps.extras.setdefault("staff_need_words", NeedWords())
+    async with deps.sessions() as s, s.begin():
+        r = await cw.yearly_report(s, year, words_of=lambda enc: need_words(cipher.decrypt(enc) or ""))
         await cw.audit(s, me.actor.id, "view_report", None, year=year)
     return respond(request, "report.html", r)
 

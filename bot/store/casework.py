@@ -20,7 +20,7 @@ import re
 import statistics
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -580,12 +580,18 @@ def _unmatched_words(routing: Mapping[str, Any]) -> list[str]:
     return sorted(found)
 
 
-async def yearly_report(s: AsyncSession, year: int, *, min_count: int = 3) -> dict[str, Any]:
+async def yearly_report(s: AsyncSession, year: int, *, min_count: int = 3,
+                        words_of: Callable[[bytes | None], Iterable[str]] | None = None) -> dict[str, Any]:
     """The plan's chapter-5 review: inquiries by field and outcome, referrals and their outcomes,
     and needs that matched no service (社会資源の充足状況) as word counts. A word is listed only when
-    at least ``min_count`` different inquiries used it, so no single person can be recognised."""
+    at least ``min_count`` different inquiries used it, so no single person can be recognised.
+
+    The words come from the routing explanation's word lists and, when ``words_of`` is given, from
+    the encrypted summary of each unmatched inquiry (``words_of`` decrypts and keeps common nouns
+    only, in memory); no text ever leaves this function."""
     start, end = fiscal_year_bounds(year)
-    rows = (await s.execute(select(Ticket.id, Ticket.fields, Ticket.status, Ticket.outcome, Ticket.routing)
+    rows = (await s.execute(select(Ticket.id, Ticket.fields, Ticket.status, Ticket.outcome, Ticket.routing,
+                                   Ticket.summary_enc)
                             .where(Ticket.created_at >= start, Ticket.created_at < end))).all()
     referred_ids = set((await s.execute(select(TicketEvent.ticket_id).where(
         TicketEvent.kind == "status", TicketEvent.to_status.in_([S.REFERRED.value, S.TO_MEETING.value]))))
@@ -594,7 +600,7 @@ async def yearly_report(s: AsyncSession, year: int, *, min_count: int = 3) -> di
     referrals: Counter[str] = Counter()
     words: Counter[str] = Counter()
     unmatched = 0
-    for tid, fields_, status, outcome, routing in rows:
+    for tid, fields_, status, outcome, routing, summary_enc in rows:
         key = outcome or f"（{status}）"
         for f in fields_ or ["（未分類）"]:
             by_field_outcome[f][key] += 1
@@ -603,14 +609,18 @@ async def yearly_report(s: AsyncSession, year: int, *, min_count: int = 3) -> di
         routing = routing or {}
         if routing.get("outcome") in ("out_of_scope", "clarify") or not routing.get("matches"):
             unmatched += 1
-            words.update(_unmatched_words(routing))
+            found = set(_unmatched_words(routing))
+            if words_of is not None:
+                found |= {w for w in words_of(summary_enc) if _WORD.match(w) and not _DIGITS.search(w)}
+            words.update(found)
     return {
         "fiscal_year": year,
         "total": len(rows),
         "by_field_outcome": {f: dict(c.most_common()) for f, c in sorted(by_field_outcome.items())},
         "referrals": dict(referrals.most_common()),
         "unmatched_total": unmatched,
-        "unmatched_words": [{"word": w, "count": n} for w, n in words.most_common() if n >= min_count],
+        "unmatched_words": [{"word": w, "count": n} for w, n in sorted(words.items(), key=lambda kv: (-kv[1], kv[0]))
+                            if n >= min_count],
         "min_count": min_count,
     }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
 from sqlalchemy import select
 
 from bot.staff import texts
@@ -262,3 +263,24 @@ async def test_actions_have_a_json_twin_with_the_csrf_header(app_client, world) 
     resp = await client.post(f"/staff/tickets/{world.kore}/status", data={"status": "完了"},
                              headers={"Accept": "application/json", "X-CSRF-Token": csrf})
     assert resp.status == 400 and "結果" in (await resp.json())["error"]
+
+
+@pytest.mark.sudachi
+async def test_yearly_report_words_come_from_unmatched_summaries_without_names(app_client, world) -> None:
+    engine, sessions = await _db(world)
+    async with sessions() as s, s.begin():
+        for i, text in enumerate(["田中さんの家でペットの多頭飼育があって困っています。090-1234-5678",
+                                  "となりのペットの多頭飼育がひどい", "佐藤です。ペットを飼いすぎて多頭飼育になりました"]):
+            s.add(Ticket(user_key=f"line:Ux{i}", pseudonym=f"X{i}", channel="line", desk="dept_koreisha",
+                         summary_enc=world.cipher.encrypt(text), routing={"outcome": "out_of_scope", "matches": []}))
+    await engine.dispose()
+    client = await app_client()
+    await login(client, "coord")
+    year = dt.datetime.now(dt.timezone(dt.timedelta(hours=9)))
+    fy = year.year if year.month >= 4 else year.year - 1
+    report = await (await client.get(f"/staff/report.json?year={fy}")).json()
+    words = {w["word"]: w["count"] for w in report["unmatched_words"]}
+    assert words.get("ペット") == 3 and words.get("多頭") == 3 and words.get("飼育") == 3
+    dumped = json.dumps(report, ensure_ascii=False)
+    for private in ("田中", "佐藤", "090", "1234", "となり"):
+        assert private not in dumped

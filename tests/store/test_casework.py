@@ -406,3 +406,22 @@ def test_staff_chat_per_desk() -> None:
     assert cw.staff_chat_for(spec, "dept_shogai") == "telegram:-1002"
     assert cw.staff_chat_for(spec, "dept_hoiku") is None
     assert cw.staff_chat_for(spec + ",*=telegram:-1009", "dept_hoiku") == "telegram:-1009"
+
+
+async def test_yearly_report_counts_words_of_unmatched_summaries_only_above_the_threshold(sessions, cipher) -> None:
+    texts_ = ["ペット 多頭 田中", "ペット 多頭", "ペット 多頭 0901234", "介護 ペット"]
+    async with sessions() as s, s.begin():
+        for i, text in enumerate(texts_):
+            t = await _ticket(s, cipher, user_key=f"line:U{i}", routing={"outcome": "out_of_scope", "matches": []}
+                              if i < 3 else None)
+            t.summary_enc = cipher.encrypt(text)
+    seen: list[str] = []
+
+    def words_of(enc):
+        text = cipher.decrypt(enc)
+        seen.append(text)
+        return text.split()
+    async with sessions() as s:
+        r = await cw.yearly_report(s, 2026, words_of=words_of)
+    assert sorted(seen) == sorted(texts_[:3])                 # only unmatched inquiries are read
+    assert r["unmatched_words"] == [{"word": "ペット", "count": 3}, {"word": "多頭", "count": 3}]
