@@ -111,6 +111,7 @@ class CrisisScreen:
         self._window = int(data.get("prefix_window", 20))
         self._past_markers = self._both(data.get("past_markers", ()), normalise, read)
         self._short = int(data.get("short_message", 0))
+        self._urgent = self._both(data.get("urgent", ()), normalise, read)
         self.lines = tuple(lines)
 
     @staticmethod
@@ -282,7 +283,8 @@ class CrisisScreen:
             occ = [o for o in occ if not o.kind.startswith("medical")]   # "頭を打ったけど異常なし"
         strong = [o for o in occ if not o.term.weak]
         if not strong and len({o.term.text for o in occ}) < 2 and not (occ and len(norm) <= self._short):
-            return None
+            if not (occ and any(u in norm for u in self._urgent)):
+                return None
         deciding = strong or occ
         rank = {k: i for i, k in enumerate(self.priority)}
         kinds = sorted({o.kind for o in deciding}, key=lambda k: rank.get(k, len(rank)))
