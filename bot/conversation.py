@@ -132,7 +132,8 @@ class Conversation:
         if not inbound.text:
             return []
         hit = self.router.screen(inbound.text)
-        await self.tickets.append_message(ticket_id, inbound.text, now, message_id=inbound.message_id,
+        await self.tickets.append_message(ticket_id, inbound.text, now, channel=inbound.channel,
+                                          message_id=inbound.message_id,
                                           crisis_kind=hit.kind if hit else None)
         log.info("hand-off message for ticket %s from user %s", ticket_id, who)
         if hit is None:

@@ -142,12 +142,14 @@ class TicketStore:
                                    .where(Conversation.user_key == user_key, Ticket.handoff_active.is_(True)))).first()
         return None if row is None else int(row[0])
 
-    async def append_message(self, ticket_id: int, text: str, now: dt.datetime, *,
+    async def append_message(self, ticket_id: int, text: str, now: dt.datetime, *, channel: str | None = None,
                              message_id: str | None = None, crisis_kind: str | None = None) -> None:
-        """Adds the resident's message to the ticket's thread (body encrypted)."""
+        """Adds the resident's message to the ticket's thread (body encrypted; unsend can redact it)."""
         data: dict[str, str] = {}
         if message_id:
             data["message_id"] = message_id
+            if channel:
+                data["platform_message_id"] = f"{channel}:{message_id}"     # events.message_ref
         if crisis_kind:
             data["crisis"] = crisis_kind
         async with self._sessions() as s, s.begin():

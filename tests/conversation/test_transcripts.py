@@ -291,12 +291,16 @@ async def test_during_a_staff_handoff_messages_join_the_ticket(testbot: ChatBot,
         await s.execute(update(Ticket).values(handoff_active=True))
         await s.execute(update(Conversation).where(Conversation.user_key == testbot.user_key)
                         .values(handoff_ticket_id=ticket.id))
-    assert await testbot.push("ありがとうございます。明日なら大丈夫です") == []
+    from bot.core.messages import Inbound
+    from bot.store.events import redact_message
+    thanks = Inbound(testbot.user_key, text="ありがとうございます。明日なら大丈夫です", channel="line", message_id="4801")
+    assert await testbot.conversation.handle(thanks) == []
     crisis = await testbot.push("もう死にたい")
     assert crisis and crisis[0].text.startswith(texts.CRISIS_LEAD)
     events = [e for e in await rows(engine, TicketEvent) if e.kind == "message"]
     assert [Cipher(key).decrypt(e.body_enc) for e in events] == ["ありがとうございます。明日なら大丈夫です", "もう死にたい"]
     assert events[1].data.get("crisis")
+    assert await redact_message(make_sessions(engine), "line", "4801") == 1          # LINE unsend finds it
 
 
 async def test_staff_messages_are_read_in_the_chat_once(testbot: ChatBot, engine: AsyncEngine, key: str) -> None:
