@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from bot.core import texts
 from bot.core.contact import Place, ServiceFacts, first_phone, general_desk, service_facts, welfare_desk
@@ -72,10 +73,23 @@ def place_card(place: Place, now: dt.datetime) -> Card:
     return Card(title=place.name, fields=tuple(place_fields(place, now)), url=place.map_url)
 
 
+# Only lexicon words may leave the encrypted session for the ticket's plain ``routing`` column:
+# the explanation's other lists (unknown words, terms) can hold names and numbers the person wrote.
+SAFE_EXPLANATION = ("reason", "out_of_scope_words", "vague_words")
+
+
+def routing_record(result: RoutingResult) -> dict[str, Any]:
+    """What the ticket keeps of a routing decision, for staff and the yearly report: no free text."""
+    expl = result.explanation if isinstance(result.explanation, dict) else {}
+    return {"outcome": result.outcome.value,
+            "matches": [{"id": m.id, "score": round(m.score, 3)} for m in result.matches],
+            "needed": list(result.needed),
+            "explanation": {k: expl[k] for k in SAFE_EXPLANATION if k in expl}}
+
+
 def present(session: Session, result: RoutingResult, ctx: Context, lead: tuple[Reply, ...] = ()) -> Turn:
     """Shows what the router decided: card, list, question, decline or crisis lines."""
-    routing = {"outcome": result.outcome.value, "matches": [m.id for m in result.matches],
-               "needed": list(result.needed)}
+    routing = routing_record(result)
     base = session.reset().to(Step.START, routing=routing)
     if result.outcome == Outcome.CRISIS and result.crisis is not None:
         ids = tuple(result.needed) or tuple(m.id for m in result.matches[:1])

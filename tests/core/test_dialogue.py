@@ -350,3 +350,21 @@ def test_telegram_start_greets_and_help_offers_the_commands(bot: Bot) -> None:
     assert bot.push("/start").replies[0].text == texts.GREETING
     assert [c.payload for c in bot.push("使い方").replies[0].choices] == [
         "cmd:status", "cmd:withdraw", "cmd:restart", "cmd:anonymous"]
+
+
+def test_the_ticket_keeps_lexicon_words_of_the_routing_never_free_text(bot: Bot) -> None:
+    from bot.routing.result import Match, Outcome, RoutingResult
+    bot.router.table["介護"] = RoutingResult(
+        "", Outcome.ROUTE, (Match("houkatsu", "houkatsu", 0.81234),), ("houkatsu",),
+        explanation={"normalised": "母の介護 山田花子", "unknown_words": ["山田", "花子"], "reason": "one clear desk",
+                     "vague_words": ["のことで"], "terms": {"houkatsu": {"介護": 3.2}}})
+    _to_summary(bot)
+    bot.push("母のこと")
+    bot.push(payload="contact:none")
+    bot.push(payload="skip")
+    bot.push(payload="meeting:no")
+    (effect,) = bot.push(payload="preview:send").effects
+    assert isinstance(effect, CreateTicket)
+    assert effect.routing == {"outcome": "route", "matches": [{"id": "houkatsu", "score": 0.812}],
+                              "needed": ["houkatsu"],
+                              "explanation": {"reason": "one clear desk", "vague_words": ["のことで"]}}
