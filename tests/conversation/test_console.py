@@ -41,3 +41,25 @@ def test_scrum_bot_chat_files_an_intake_without_network(tmp_path: Path) -> None:
     assert f"・{ref.group(1)}" in done.stdout                      # 状況 lists it
     assert (tmp_path / "dev-encryption.key").exists()               # local key beside the local database
     assert "母の物忘れが心配です" not in done.stderr
+
+
+def test_the_readme_sample_chat_is_what_the_bot_says_today(tmp_path: Path) -> None:
+    """The README's transcript is replayed through `scrum-bot chat`; dates and years may differ."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Sample chat"):]
+    shown = section[section.index("```text\n") + len("```text\n"):section.index("\n```\n")] + "\n"
+    typed = [line[2:] for line in shown.splitlines() if line.startswith("> ")]
+    assert typed, "the sample chat shows what the person typed as '> …' lines"
+    env = {**os.environ, "SCRUM_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}"}
+    env.pop("SCRUM_ENCRYPTION_KEY", None)
+    done = subprocess.run([sys.executable, "-m", "bot", "chat"], input="\n".join(typed) + "\n", capture_output=True,
+                          text=True, cwd=ROOT, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+    def same(text: str) -> str:
+        text = re.sub(r"いま受付中です（[^）]*）|いまは受付時間外です。次は[^\n]*からです|24時間受け付けています",
+                      "(open now?)", text)                              # depends on the hour of the run
+        text = re.sub(r"\d{1,2}月\d{1,2}日(\([月火水木金土日]\))?", "M月D日", text)
+        return re.sub(r"FJ-\d{4}-", "FJ-YYYY-", text).strip()
+
+    assert same(done.stdout) == same(shown)
