@@ -62,4 +62,6 @@ def test_the_readme_sample_chat_is_what_the_bot_says_today(tmp_path: Path) -> No
         text = re.sub(r"\d{1,2}月\d{1,2}日(\([月火水木金土日]\))?", "M月D日", text)
         return re.sub(r"FJ-\d{4}-", "FJ-YYYY-", text).strip()
 
-    assert same(done.stdout) == same(shown)
+    assert same(done.stdout) == same(shown), (
+        "README 'Sample chat' is stale (catalogue or texts changed): pipe its '> ' lines into "
+        "`scrum-bot chat` on a fresh SCRUM_DATABASE_URL and paste the output into the README")
