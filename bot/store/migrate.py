@@ -3,6 +3,8 @@
 The scripts live in ``bot/store/migrations`` and ship with the package. A database that the
 embedded default made with ``create_all`` (tables present, no ``alembic_version``) is stamped at
 the initial revision first, then upgraded, so an existing SQLite install moves onto migrations.
+Such a database may already have what a later revision adds (``create_all`` ran with newer
+models), so every revision after the initial one checks before it alters (see 0002).
 """
 
 from __future__ import annotations
