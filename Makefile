@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup browser check clean
+.PHONY: run test setup system-deps check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,16 +18,21 @@ run: $(STAMP)
 	$(BIN)/scrum-bot catalogue check
 	$(BIN)/scrum-bot chat
 
-# Debian's chromium for the browser tests (Playwright cannot download its own browser here).
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium not found: install Debian's chromium (sudo apt-get install chromium) for the browser tests"; fi; }
+# Debian packages some tests drive for real: chromium (browser tests; Playwright cannot download its
+# own browser here) and nginx-light (the two-replica reverse-proxy test). Installed when run as root.
+SYSTEM_PKGS := chromium nginx-light
+system-deps:
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
+	  if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	    else echo "missing Debian packages:$$missing (sudo apt-get install$$missing); their tests are skipped outside CI"; fi; \
+	  fi
 
 check: $(STAMP)
 	$(BIN)/scrum-bot catalogue check
 
-test: $(STAMP) browser
+test: $(STAMP) system-deps
 	$(BIN)/scrum-bot catalogue check
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
