@@ -72,3 +72,22 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def cipher() -> Cipher:
     return Cipher(Cipher.generate_key())
+
+
+# In CI nothing may skip quietly: a skipped PostgreSQL, browser or proxy test is a missing install step.
+_SKIPPED: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and not hasattr(report, "wasxfail"):
+        _SKIPPED.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if IN_CI and _SKIPPED and exitstatus == 0:
+        session.exitstatus = 1
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"CI: {len(_SKIPPED)} test(s) skipped; in CI every test must run:", red=True)
+            for nodeid in _SKIPPED[:50]:
+                reporter.write_line(f"  skipped: {nodeid}", red=True)
