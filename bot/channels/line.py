@@ -356,10 +356,10 @@ class LineChannel:
             # not at all, in which case only this immediate delivery can send them.
             body = ({"line_enc": self._cipher.encrypt(json.dumps(dicts, ensure_ascii=False)).decode()}
                     if self._cipher is not None else {"line_ephemeral": True})
-            item = await store.enqueue(self._sessions, user_key(uid), body=body)
+            item = await store.enqueue(self._sessions, user_key(uid), body=body, claim=True)
             self._ephemeral[item.id] = dicts
             try:
-                await self.deliver_item(item.id)
+                await self.deliver_item(item.id, owned=True)
             finally:
                 self._ephemeral.pop(item.id, None)
 
@@ -394,7 +394,7 @@ class LineChannel:
         metrics.record_error("line_reply_failed")
         return True   # failed for good (logged); a push would fail the same way
 
-    async def deliver_item(self, outbox_id: int) -> bool:
+    async def deliver_item(self, outbox_id: int, *, owned: bool = False) -> bool:
         """Pushes one outbox row with its retry key; a 409 means LINE already has it."""
         if outbox_id in self._inflight:              # the sweeper has it: wait for its verdict
             while outbox_id in self._inflight:
@@ -402,6 +402,8 @@ class LineChannel:
             return (await store.get_item(self._sessions, outbox_id))[1] is not None
         self._inflight.add(outbox_id)
         try:
+            if not owned and not await store.claim_item(self._sessions, outbox_id):
+                return False                         # another sender (replica) has it
             item, sent_at, _ = await store.get_item(self._sessions, outbox_id)
             if sent_at is not None:
                 return True

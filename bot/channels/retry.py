@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
+MAX_WAIT = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +58,9 @@ async def call_with_retries(call: Callable[[], Awaitable[object]], classify: Cal
             log.warning("%s failed (%s), not retried", what, outcome.reason)
             return Result(False, reason=outcome.reason, final=outcome.final, attempts=n + 1)
         if n + 1 < attempts:
-            wait = outcome.wait if outcome.wait is not None else backoff(n)
+            # A long retry_after is honoured up to MAX_WAIT per attempt, so one delivery stays
+            # well inside the outbox lease (bot.store.events.LEASE).
+            wait = min(MAX_WAIT, outcome.wait) if outcome.wait is not None else backoff(n)
             log.info("%s: %s, retry %d/%d in %.1fs", what, outcome.reason, n + 1, attempts - 1, wait)
             await sleep(wait)
     log.warning("%s gave up after %d attempts (%s)", what, attempts, last)

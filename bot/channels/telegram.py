@@ -287,21 +287,23 @@ class TelegramChannel:
         for msg in render(replies):
             body = ({"tg_enc": self._cipher.encrypt(json.dumps(msg, ensure_ascii=False)).decode()}
                     if self._cipher is not None else {"tg_ephemeral": True})
-            item = await store.enqueue(self._sessions, user_key(chat_id), body=body)
+            item = await store.enqueue(self._sessions, user_key(chat_id), body=body, claim=True)
             self._ephemeral[item.id] = msg
             try:
-                if not await self.deliver_item(item.id):
+                if not await self.deliver_item(item.id, owned=True):
                     break                      # keep the order: do not send later parts alone
             finally:
                 self._ephemeral.pop(item.id, None)
 
-    async def deliver_item(self, outbox_id: int) -> bool:
+    async def deliver_item(self, outbox_id: int, *, owned: bool = False) -> bool:
         if outbox_id in self._inflight:              # the sweeper has it: wait for its verdict
             while outbox_id in self._inflight:
                 await asyncio.sleep(0.05)
             return (await store.get_item(self._sessions, outbox_id))[1] is not None
         self._inflight.add(outbox_id)
         try:
+            if not owned and not await store.claim_item(self._sessions, outbox_id):
+                return False                         # another sender (replica) has it
             item, sent_at, _ = await store.get_item(self._sessions, outbox_id)
             if sent_at is not None:
                 return True

@@ -118,12 +118,19 @@ def _item(row: Outbox) -> OutboxItem:
     return OutboxItem(row.id, row.user_key, row.retry_key, dict(row.body or {}), row.attempts)
 
 
+LEASE = dt.timedelta(minutes=5)   # longer than one delivery with all its retries
+
+
 async def enqueue(sessions: Sessions, user_key: str, replies: Sequence[Reply] = (),
-                  body: dict[str, Any] | None = None) -> OutboxItem:
-    """Stores replies (or an adapter's own ``body``) to push to ``user_key``, with a fresh retry key."""
+                  body: dict[str, Any] | None = None, *, claim: bool = False) -> OutboxItem:
+    """Stores replies (or an adapter's own ``body``) to push to ``user_key``, with a fresh retry key.
+
+    ``claim=True`` takes the sender's lease at once: the caller sends the row itself, now.
+    """
     async with sessions() as s, s.begin():
         row = Outbox(user_key=user_key, retry_key=str(uuid.uuid4()),
-                     body=body if body is not None else replies_to_body(replies))
+                     body=body if body is not None else replies_to_body(replies),
+                     claimed_until=utcnow() + LEASE if claim else None)
         s.add(row)
         await s.flush()
         return _item(row)
@@ -136,9 +143,26 @@ async def pending(sessions: Sessions, channel: str, max_attempts: int, limit: in
             select(Outbox)
             .where(Outbox.user_key.startswith(f"{channel}:"), Outbox.sent_at.is_(None),
                    Outbox.attempts < max_attempts,
-                   or_(Outbox.last_error.is_(None), ~Outbox.last_error.startswith(FINAL)))
+                   or_(Outbox.last_error.is_(None), ~Outbox.last_error.startswith(FINAL)),
+                   or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < utcnow()))
             .order_by(Outbox.id).limit(limit))).all()
         return [_item(r) for r in rows]
+
+
+async def claim_item(sessions: Sessions, outbox_id: int, lease: dt.timedelta = LEASE) -> bool:
+    """Takes the sender's lease on an unsent row; False when another sender holds it (another replica).
+
+    One conditional UPDATE decides, on SQLite and PostgreSQL alike; a sender that dies leaves the
+    row to be taken again when its lease runs out.
+    """
+    now = utcnow()
+    async with sessions() as s, s.begin():
+        result = await s.execute(
+            update(Outbox)
+            .where(Outbox.id == outbox_id, Outbox.sent_at.is_(None),
+                   or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now))
+            .values(claimed_until=now + lease))
+        return bool(result.rowcount)
 
 
 async def get_item(sessions: Sessions, outbox_id: int) -> tuple[OutboxItem, dt.datetime | None, str | None]:
@@ -152,7 +176,7 @@ async def get_item(sessions: Sessions, outbox_id: int) -> tuple[OutboxItem, dt.d
 async def record_attempt(sessions: Sessions, outbox_id: int, *, sent: bool, error: str | None = None,
                          final: bool = False) -> None:
     """Counts one delivery attempt; ``error`` is a status or class name, never message text."""
-    values: dict[str, Any] = {"attempts": Outbox.attempts + 1}
+    values: dict[str, Any] = {"attempts": Outbox.attempts + 1, "claimed_until": None}
     if sent:
         values.update(sent_at=utcnow(), last_error=None)
     elif error is not None:

@@ -160,6 +160,7 @@ class Outbox(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))
+    claimed_until: Mapped[dt.datetime | None] = mapped_column()           # a sender's lease: one replica sends it
 
 
 class StaffUser(Base):

@@ -83,3 +83,26 @@ async def test_old_event_ids_are_pruned_per_platform(db_url: str) -> None:
         assert await store.prune_events(s, "telegram") == 0               # not old yet
     finally:
         await engine.dispose()
+
+
+async def test_an_outbox_row_is_leased_to_one_sender(db_url: str) -> None:
+    import datetime as dt
+
+    engines = [make_engine(db_url), make_engine(db_url)]
+    try:
+        a, b = (make_sessions(e) for e in engines)
+        item = await store.enqueue(a, "telegram:7", [Reply("お知らせ")])
+        won = await asyncio.gather(*(store.claim_item((a, b)[i % 2], item.id) for i in range(6)))
+        assert sorted(won) == [False] * 5 + [True]
+        assert await store.pending(b, "telegram", 3) == []                 # leased: not offered again
+        await store.record_attempt(a, item.id, sent=False, error="http 500")  # released on failure
+        assert [i.id for i in await store.pending(b, "telegram", 3)] == [item.id]
+        assert await store.claim_item(b, item.id, lease=dt.timedelta(seconds=-1))   # a lease that ran out
+        assert await store.claim_item(a, item.id) is True                  # … can be taken again
+        await store.record_attempt(a, item.id, sent=True)
+        assert await store.claim_item(b, item.id) is False                 # sent rows are never taken
+        own = await store.enqueue(a, "line:Uown", [Reply("x")], claim=True)
+        assert await store.claim_item(b, own.id) is False                  # the enqueuer sends it itself
+    finally:
+        for e in engines:
+            await e.dispose()

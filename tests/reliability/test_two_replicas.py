@@ -102,13 +102,6 @@ async def test_a_double_tap_split_across_replicas_files_one_ticket(two, fake_lin
     assert sorted(tickets.values()) == [1] * RESIDENTS, tickets
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "channels bug, reported: the outbox sweeper reads unsent rows without claiming them "
-    "(bot/store/events.py pending(): a plain SELECT; the only guard is the in-process "
-    "TelegramChannel._inflight set). Two replicas sweep the same row and Telegram, which has no retry "
-    "key, shows a staff reply twice. Claim rows in the database first (UPDATE … SET claimed_until … "
-    "WHERE sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < now) RETURNING, or "
-    "SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL)."))
 async def test_two_replicas_sweeping_the_outbox_send_a_telegram_message_once(aiohttp_client, db_url) -> None:
     from bot.channels.telegram import TELEGRAM_CHANNEL
     from bot.core.messages import Reply
