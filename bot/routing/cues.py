@@ -32,7 +32,8 @@ class Cues:
             k: (tuple(v["ages"]) if v and v.get("ages") else None) for k, v in data["stages"].items()}
         self.words = sorted(((normalise(k), tuple(v.get("stages", ())), tuple(v["ages"]) if v.get("ages") else None,
                               bool(v.get("stated"))) for k, v in data["words"].items()), key=lambda x: -len(x[0]))
-        self.age_patterns = [(re.compile(a["pattern"]), a["kind"]) for a in data["ages"]]
+        self.age_patterns = [(re.compile(a["pattern"]), a["kind"], int(a.get("base", 0)), a.get("stage"))
+                             for a in data["ages"]]
         self.about = [(label, tuple(normalise(w) for w in words)) for label, words in data["about"].items()]
         self._words_index = LiteralIndex((w, (w, st, rng, is_stated)) for w, st, rng, is_stated in self.words)
 
@@ -41,7 +42,7 @@ class Cues:
         stages: list[str] = []
         words: list[str] = []
         stated: list[tuple[int, int]] = []
-        for rx, kind in self.age_patterns:
+        for rx, kind, base, stage in self.age_patterns:
             for m in rx.finditer(text):
                 n = int(m.group(1))
                 if kind == "years" and n <= 120:
@@ -53,6 +54,11 @@ class Cues:
                 elif kind == "infant":
                     ages.append((0, 0 if n < 12 else 1))
                     stages.append("乳幼児")
+                elif kind == "grade":          # 小4, 中2, 高1: school year n is about age base + n
+                    ages.append((base + n, base + n + 1))
+                    stated.append((base + n, base + n + 1))
+                    if stage:
+                        stages.append(stage)
                 elif kind == "pregnancy":
                     stages.append("妊娠中")
                 else:

@@ -27,6 +27,7 @@ from bot.routing.tokenise import Analysis, SudachiTokeniser, Tokeniser
 MAX_CHARS = 1000          # what is analysed of one inquiry (the crisis screen reads all of it)
 CUE_BONUS, CUE_MALUS = 0.35, 0.3
 PARTICIPATION_BONUS = 0.4
+VISIT_BONUS, VISIT_MALUS = 0.4, 0.5   # desks that visit: asked for a visit / not asked
 KANA_SHARE, KANA_WEIGHT = 0.6, 0.8   # kana-written inquiries: share of kana, weight of reading matches
 SHORT_TOPIC = 16          # characters: one short sentence about one topic
 SHORT = 6                 # characters: a message this short with no desk words gets a question
@@ -60,6 +61,8 @@ class Router:
     vague_words: tuple[str, ...]
     participation_words: tuple[str, ...]
     participatory: frozenset[str]
+    visit_words: tuple[str, ...] = ()
+    visiting: frozenset[str] = frozenset()
     params: Params = Params()
 
     def __post_init__(self) -> None:
@@ -71,9 +74,11 @@ class Router:
         entries += [(w, ("oos", w)) for w in self.oos_words]
         entries += [(w, ("vague", w)) for w in self.vague_words]
         entries += [(w, ("part", w)) for w in self.participation_words]
+        entries += [(w, ("visit", w)) for w in self.visit_words]
         object.__setattr__(self, "literals", LiteralIndex(entries))
         object.__setattr__(self, "kana_scope", LiteralIndex([(w, ("oos", w)) for w in self.oos_words] +
-                                                            [(w, ("vague", w)) for w in self.vague_words]))
+                                                            [(w, ("vague", w)) for w in self.vague_words] +
+                                                            [(w, ("visit", w)) for w in self.visit_words]))
 
     # --- stages ----------------------------------------------------------------------------
     def _analyse(self, norm: str) -> Analysis:
@@ -89,7 +94,8 @@ class Router:
         analysis = self._analyse(norm)
         hit = self.screener.screen(norm, analysis)
         text = norm[:MAX_CHARS]
-        lit: dict[str, list] = {"phrase": [], "synonym": [], "cue": [], "oos": [], "vague": [], "part": []}
+        lit: dict[str, list] = {"phrase": [], "synonym": [], "cue": [], "oos": [], "vague": [], "part": [],
+                               "visit": []}
         cue_until = -1
         for i, _s, (tag, payload) in self.literals.finditer(text):
             if tag == "cue":
@@ -137,6 +143,12 @@ class Router:
                 if sid in self.participatory:
                     totals[sid] *= 1 + PARTICIPATION_BONUS
                     cue_effects[sid] = cue_effects.get(sid, "") + " takes part"
+        # desks whose name says they visit (アウトリーチ, 訪問支援) are for those who ask for a visit
+        visit = bool(lit["visit"])
+        for sid in totals:
+            if sid in self.visiting:
+                totals[sid] *= (1 + VISIT_BONUS) if visit else VISIT_MALUS
+                cue_effects[sid] = cue_effects.get(sid, "") + (" visit asked" if visit else " no visit asked")
         ranked = sorted(totals.items(), key=lambda x: (-x[1], self.routable.index(x[0])))
         contrib = {sid: scored.contrib.get(sid, {}) for sid in totals}
         for sid in contrib:   # keep the explaining-away stage consistent with the adjusted totals
@@ -167,6 +179,7 @@ class Router:
                      "about": found.about, "words": list(found.words), "effect": cue_effects},
             "out_of_scope_words": list(oos),
             "vague_words": list(vague),
+            "visit_words": list(dict.fromkeys(lit["visit"])),
             "unknown_words": list(foreign),
         }
         if hit is not None:
@@ -268,6 +281,7 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None) -> Ro
     scope = routing_data.load("scope")
     routable = tuple(s.id for s in catalogue.services if s.routable)
     part_words = tuple(dict.fromkeys(normalise(w) for w in scope.get("participation", ())))
+    visit_words = tuple(dict.fromkeys(normalise(w) for w in scope.get("visit", ())))
     offers = tuple(s.id for s in catalogue.services if not s.routable and Field_.ZEN in s.fields)
     return Router(
         catalogue=catalogue, tokeniser=tok, normalise=normalise, screener=screener, expander=expander,
@@ -280,6 +294,10 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None) -> Ro
         oos_words=tuple(dict.fromkeys(normalise(w) for w in scope["out_of_scope"])),
         vague_words=tuple(dict.fromkeys(normalise(w) for w in scope["vague"])),
         participation_words=part_words,
+        visit_words=visit_words,
+        visiting=frozenset(
+            s.id for s in catalogue.services if s.routable and any(
+                w in normalise(" ".join([s.name, *s.aliases])) for w in visit_words)),
         participatory=frozenset(
             s.id for s in catalogue.services if s.routable and any(
                 w in normalise(" ".join([s.description, *s.keywords, *s.aliases, *s.examples])) for w in part_words)),
