@@ -364,7 +364,7 @@ class LineChannel:
                 self._ephemeral.pop(item.id, None)
 
     async def _reply(self, reply_token: str, messages: list[Message]) -> bool:
-        """Sends on the reply token; False only when the token is stale and nothing was shown."""
+        """Sends on the reply token; False when the answer must be pushed instead (stale token, LINE down)."""
         ambiguous = False
 
         def classify(exc: BaseException) -> Outcome:
@@ -392,7 +392,12 @@ class LineChannel:
         if result.reason == "stale reply token":
             return False
         metrics.record_error("line_reply_failed")
-        return True   # failed for good (logged); a push would fail the same way
+        if result.final:
+            return True   # LINE refused the messages themselves (4xx): a push would be refused alike
+        # LINE was down (5xx, 429, no connection) for every attempt: the answer goes to the outbox and
+        # is pushed with its retry key once LINE is back, rather than lost. (In the rare case that a
+        # 5xx reply was shown after all, the resident sees it twice: better than never.)
+        return False
 
     async def deliver_item(self, outbox_id: int, *, owned: bool = False) -> bool:
         """Pushes one outbox row with its retry key; a 409 means LINE already has it."""

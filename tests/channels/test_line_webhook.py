@@ -303,3 +303,24 @@ async def test_messages_are_counted_for_metrics(client, fake_line):
     await post(client, ev.body(ev.text("こんにちは", user=U1, reply_token=fake_line.new_reply_token(U1))))
     await post(client, ev.body(ev.sticker(user=U1, reply_token=fake_line.new_reply_token(U1))))
     assert await count() == before + 1          # the sticker is answered but is not an inquiry
+
+
+async def test_line_down_for_every_reply_attempt_pushes_later_once(client, fake_line):
+    """Every reply attempt gets 5xx and LINE stays down for the first push: the answer waits in the
+    outbox and is pushed once, with its retry key, when the sweeper runs after LINE is back."""
+    tok = fake_line.new_reply_token(U1)
+    fake_line.plan("/v2/bot/message/reply", *[Planned(500) for _ in range(3)])
+    fake_line.plan("/v2/bot/message/push", *[Planned(503) for _ in range(3)])
+    await post(client, ev.body(ev.text("こんにちは", user=U1, reply_token=tok)))
+    assert fake_line.delivered == []
+    assert await client.app[LINE_CHANNEL].deliver_outbox() == 1
+    assert await client.app[LINE_CHANNEL].deliver_outbox() == 0
+    assert [d["kind"] for d in fake_line.delivered] == ["push"]
+    assert len({c.headers["X-Line-Retry-Key"] for c in fake_line.calls_to("/v2/bot/message/push")}) == 1
+
+
+async def test_messages_line_refuses_are_not_pushed(client, fake_line):
+    tok = fake_line.new_reply_token(U1)
+    fake_line.plan("/v2/bot/message/reply", Planned(400))
+    await post(client, ev.body(ev.text("こんにちは", user=U1, reply_token=tok)))
+    assert fake_line.calls_to("/v2/bot/message/push") == [] and fake_line.delivered == []

@@ -91,12 +91,6 @@ async def test_line_push_retries_keep_one_retry_key_and_deliver_once(line, fake_
     assert [d["kind"] for d in deliveries(fake_line, resident.uid)] == ["push"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "channels bug, reported: when every reply attempt gets a 5xx (LINE down for a few seconds), "
-    "LineChannel._reply returns True ('a push would fail the same way') and the answer is dropped: "
-    "nothing goes to the outbox, so the resident never hears back once LINE recovers "
-    "(bot/channels/line.py, _reply: 'return True   # failed for good'). An outbox row with a retry "
-    "key would deliver it exactly once later."))
 async def test_line_down_for_a_while_loses_no_answer(line, fake_line) -> None:
     resident, _ = line
     fake_line.plan(REPLY, *[Planned(500) for _ in range(4)])
