@@ -35,6 +35,38 @@ _PASSIVE = re.compile(r"(られ|かれ|され|けられ|ばれ|まれ)")
 _KATAKANA = re.compile(r"^[\u30a0-\u30ffー]+$")
 _KANA_ONLY = re.compile(r"^[\u3041-\u309f\u30a0-\u30ffー]+$")
 _ASCII_WORD = re.compile(r"^[a-z0-9]+$")
+_KANJI = re.compile(r"[\u3400-\u9fff々]")
+_MIN_KANA_FORM = 5     # shorter readings of suppressor words are too ambiguous (法 = ほう, 亡くなっ = なくなっ)
+
+
+class Forms:
+    """Words of one suppressor list: their normalised forms, and their kana readings.
+
+    A reading is used only on a kana stream (the reading of the inquiry, or an inquiry typed without
+    kanji) and only when it is long enough not to be an ordinary kana sequence: 亡くなっ read なくなっ
+    must not cancel 分からなくなった, nor 法 (ほう) cancel しんだほうがいい.
+    """
+
+    __slots__ = ("text", "both", "prefixes")
+
+    def __init__(self, text: Iterable[str], kana: Iterable[str]) -> None:
+        kana = set(kana)
+        self.text = tuple(sorted(set(text)))
+        self.both = tuple(sorted(set(self.text) | {k for k in kana if len(k) >= _MIN_KANA_FORM}))
+        # right after a term (a fixed position) a 3-character reading is safe enough: ぼうし (防止)
+        self.prefixes = tuple(sorted(set(self.text) | {k for k in kana if len(k) >= 3}))
+
+    def within(self, segment: str, kana: bool) -> bool:
+        return any(w in segment for w in (self.both if kana else self.text))
+
+    def starts(self, segment: str, kana: bool) -> bool:
+        return segment.startswith(self.prefixes if kana else self.text)
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    term: "Term"
+    regex: re.Pattern[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,19 +132,38 @@ class CrisisScreen:
         self.family = {k: frozenset(fam) for fam in data.get("families", ()) for k in fam}
         self.context_passive = {k: self._both(v, normalise, read)
                                 for k, v in (data.get("context_passive") or {}).items()}
-        self._medical_resolved = self._both(data.get("medical_resolved", ()), normalise, read)
-        self._suffix = self._both(data.get("suffix_suppress", ()), normalise, read)
-        self._prefix = self._both(data.get("prefix_suppress", ()), normalise, read)
-        self._present = self._both(data.get("present_markers", ()), normalise, read)
-        self._near = self._both(data.get("negation_near", ()), normalise, read)
-        self._false_alarm = self._both(data.get("false_alarm", ()), normalise, read)
-        self._past = self._both(data.get("past_suffix", ()), normalise, read)
-        self._resolved = self._both(data.get("resolved_markers", ()), normalise, read)
+        forms = self._forms
+        self._medical_resolved = forms(data.get("medical_resolved", ()), normalise, read)
+        self._suffix = forms(data.get("suffix_suppress", ()), normalise, read)
+        self._prefix = forms(data.get("prefix_suppress", ()), normalise, read)
+        self._present = forms(data.get("present_markers", ()), normalise, read)
+        self._near = forms(data.get("negation_near", ()), normalise, read)
+        self._suspect = forms(data.get("suspicion_markers", ()), normalise, read)
+        self._false_alarm = forms(data.get("false_alarm", ()), normalise, read)
+        self._past = forms(data.get("past_suffix", ()), normalise, read)
+        self._resolved = forms(data.get("resolved_markers", ()), normalise, read)
         self._window = int(data.get("prefix_window", 20))
-        self._past_markers = self._both(data.get("past_markers", ()), normalise, read)
+        self._past_markers = forms(data.get("past_markers", ()), normalise, read)
         self._short = int(data.get("short_message", 0))
-        self._urgent = self._both(data.get("urgent", ()), normalise, read)
+        self._urgent = forms(data.get("urgent", ()), normalise, read)
+        # a euphemism cancelled by a benign cause before it in its clause (仕事を終わりにしたい)
+        self._guarded = {normalise(str(k)): forms(v, normalise, read) for k, v in (data.get("guarded") or {}).items()}
+        # regular expressions over the hiragana reading (any script, any conjugation): しに(たい|たか|てえ)…
+        self.patterns = tuple(
+            Pattern(Term(str(q["name"]), "", q["kind"], bool(q.get("weak")), bool(q.get("by_context")), False, False),
+                    re.compile(str(q["re"])))
+            for q in data.get("patterns", ()))
         self.lines = tuple(lines)
+
+    @staticmethod
+    def _forms(words: Iterable[str], normalise: Callable[[str], str], read: Callable[[str], str]) -> Forms:
+        text, kana = [], []
+        for w in words:
+            t = normalise(str(w))
+            if t:
+                text.append(t)
+                kana.append(to_hiragana(read(t)))
+        return Forms(text, (k for k in kana if k and k not in text))
 
     @staticmethod
     def _both(words: Iterable[str], normalise: Callable[[str], str], read: Callable[[str], str]) -> tuple[str, ...]:
@@ -124,25 +175,35 @@ class CrisisScreen:
         return tuple(sorted(x for x in out if x))
 
     # --- matching --------------------------------------------------------------------------
-    def _suppressed(self, stream: str, start: int, end: int) -> bool:
+    def _suppressed(self, stream: str, start: int, end: int, kana: bool = False, term: str = "") -> bool:
+        """Negated, hypothetical, learning, fiction, hyperbole, a past that is over or a false alarm.
+
+        ``kana``: the stream is kana (the reading, or an inquiry typed without kanji), so the kana
+        readings of the suppressor words apply too.
+        """
         rest = stream[end:end + 16].lstrip(_SKIP_AFTER)
-        if rest.startswith(self._suffix):
+        if self._suffix.starts(rest, kana):
             return True
         clause = _CLAUSE_END.split(stream[end:end + 40], maxsplit=1)[0]
-        if any(n in clause for n in self._near):
+        if self._near.within(clause, kana) and not self._suspect.within(clause, kana):
             return True
-        if rest.startswith(self._past) and any(r in stream[end:] for r in self._resolved):
+        if self._past.starts(rest, kana) and self._resolved.within(stream[end:], kana):
             return True
-        if any(f in stream[end:] for f in self._false_alarm):
+        if self._false_alarm.within(stream[end:], kana):
             return True
         sent_start = 0
         for m in _SENTENCE_END.finditer(stream, 0, start):
             sent_start = m.end()
         before = stream[max(sent_start, start - self._window):start]
-        if any(p in before for p in self._prefix):
+        guard = self._guarded.get(term)
+        if guard is not None:
+            clause_start = max((m.end() for m in _CLAUSE_END.finditer(stream, 0, start)), default=0)
+            if guard.within(stream[clause_start:start], kana):
+                return True
+        if self._prefix.within(before, kana):
             sent_end_m = _SENTENCE_END.search(stream, end)
             sentence = stream[sent_start:sent_end_m.start() if sent_end_m else len(stream)]
-            return not any(p in sentence for p in self._present)
+            return not self._present.within(sentence, kana)
         return False
 
     def _kind(self, term: Term, stream: str, start: int, end: int | None = None) -> str:
@@ -179,6 +240,7 @@ class CrisisScreen:
     def find(self, norm: str, analysis: Analysis | None) -> list[Occurrence]:
         """Every un-suppressed lexicon occurrence, on the text and on its reading."""
         found: list[Occurrence] = []
+        kana_msg = not _KANJI.search(norm)      # typed without kanji: kana readings of suppressors apply
         token_starts = {t.start for t in analysis.tokens} if analysis else None
         reading = analysis.reading if analysis else to_hiragana(norm)
         reading_starts = analysis.reading_starts if analysis else None
@@ -200,6 +262,7 @@ class CrisisScreen:
                     kata.append((pos, pos + len(tok.reading)))
                 pos += len(tok.reading)
         hit_terms: set[str] = set()
+        seen_on_text: set[str] = set()             # found on the text, kept or suppressed there
         read_spans: list[tuple[int, int]] = []     # where terms found on the text sit in the reading
         for stream, index, starts, is_text in ((text, self._text_index, token_starts, True),
                                                (reading, self._reading_index, reading_starts, False)):
@@ -207,20 +270,24 @@ class CrisisScreen:
             for i, needle, term in index.finditer(stream):
                 if term.text in hit_terms or i < taken_until:
                     continue
-                if not is_text and any(term.text in h for h in hit_terms):
+                if not is_text and (term.text in seen_on_text or any(term.text in h for h in hit_terms)):
                     continue           # already found, in a longer form, on the text
                 if not is_text and any(a < i + len(needle) and i < b for a, b in read_spans):
                     continue           # the same words, already found on the text
                 end = i + len(needle)
-                if not is_text and any(a < end and i < b and not (i <= a and b <= end) for a, b in kata):
+                if not is_text and any(a < end and i < b and not (i <= a and b <= end) and
+                                       not (i == a and end - i >= 4) for a, b in kata):
                     continue           # cuts a katakana word in two: インク does not end 消えたい
+                    #                    (a word typed in katakana may start with one: ナグラレタ)
                 if term.ascii_word:
                     if not ((i == 0 or not (stream[i - 1].isascii() and stream[i - 1].isalnum())) and
                             (end == len(stream) or not (stream[end].isascii() and stream[end].isalnum()))):
                         continue
                 elif (term.kana_only or not is_text) and starts is not None and i not in starts:
                     continue
-                if self._suppressed(stream, i, end):
+                if is_text:
+                    seen_on_text.add(term.text)
+                if self._suppressed(stream, i, end, kana_msg or not is_text, term.text):
                     continue
                 found.append(Occurrence(term, self._kind(term, stream, i, end)))
                 hit_terms.add(term.text)
@@ -230,8 +297,10 @@ class CrisisScreen:
                     while j >= 0:
                         read_spans.append((j, j + len(term.reading)))
                         j = reading.find(term.reading, j + 1)
+        if self.patterns:
+            found.extend(self._find_patterns(reading, reading_starts, hit_terms))
         if analysis is not None and self.sequences:
-            found.extend(self._find_sequences(norm, analysis, hit_terms))
+            found.extend(self._find_sequences(norm, analysis, hit_terms, kana_msg))
         if analysis is not None and self.lemmas:
             spans = [(o.term.text, norm.find(o.term.text)) for o in found]
             for tok in analysis.tokens:
@@ -241,13 +310,32 @@ class CrisisScreen:
                 i, end = tok.start, tok.start + len(tok.surface)
                 if any(j >= 0 and j <= i < j + len(t) for t, j in spans):
                     continue               # inside a lexicon term already found
-                if self._suppressed(norm, i, end):
+                if self._suppressed(norm, i, end, kana_msg):
                     continue
                 found.append(Occurrence(term, self._kind(term, norm, i, end)))
                 hit_terms.add(term.text)
         return found
 
-    def _find_sequences(self, norm: str, analysis: Analysis, hit_terms: set[str]) -> list[Occurrence]:
+    def _find_patterns(self, reading: str, starts: frozenset[int] | set[int] | None,
+                       hit_terms: set[str]) -> list[Occurrence]:
+        """Regular expressions over the hiragana reading; a match must start a word."""
+        out: list[Occurrence] = []
+        for pat in self.patterns:
+            if pat.term.text in hit_terms:
+                continue
+            for m in pat.regex.finditer(reading):
+                i, end = m.start(), m.end()
+                if starts is not None and i not in starts:
+                    continue
+                if self._suppressed(reading, i, end, True, pat.term.text):
+                    continue
+                out.append(Occurrence(pat.term, self._kind(pat.term, reading, i, end)))
+                hit_terms.add(pat.term.text)
+                break
+        return out
+
+    def _find_sequences(self, norm: str, analysis: Analysis, hit_terms: set[str],
+                        kana_msg: bool = False) -> list[Occurrence]:
         """Word-sequence patterns on normalized forms (死ぬ … たい, 生きる … 意味 … ない)."""
         out: list[Occurrence] = []
         toks = analysis.tokens
@@ -268,7 +356,7 @@ class CrisisScreen:
                     continue
                 start = toks[i].start
                 end = toks[j].start + len(toks[j].surface)
-                if start >= len(norm) or self._suppressed(norm, start, end):
+                if start >= len(norm) or self._suppressed(norm, start, end, kana_msg, term.text):
                     continue
                 out.append(Occurrence(term, self._kind(term, norm, start, end)))
                 hit_terms.add(term.text)
@@ -277,13 +365,14 @@ class CrisisScreen:
     def screen(self, norm: str, analysis: Analysis | None) -> CrisisHit | None:
         """A CrisisHit when a strong term fires, or two weak ones; else None."""
         occ = self.find(norm, analysis)
-        if occ and any(m in norm for m in self._past_markers) and any(r in norm for r in self._resolved):
+        kana_msg = not _KANJI.search(norm)
+        if occ and self._past_markers.within(norm, kana_msg) and self._resolved.within(norm, kana_msg):
             occ = [o for o in occ if o.kind == "emergency"]     # a past that is over
-        if occ and any(m in norm for m in self._medical_resolved):
+        if occ and self._medical_resolved.within(norm, kana_msg):
             occ = [o for o in occ if not o.kind.startswith("medical")]   # "頭を打ったけど異常なし"
         strong = [o for o in occ if not o.term.weak]
         if not strong and len({o.term.text for o in occ}) < 2 and not (occ and len(norm) <= self._short):
-            if not (occ and any(u in norm for u in self._urgent)):
+            if not (occ and self._urgent.within(norm, kana_msg)):
                 return None
         deciding = strong or occ
         rank = {k: i for i, k in enumerate(self.priority)}
