@@ -33,6 +33,7 @@ class Params:
     foreign_min: int = 2            # nouns no desk knows that make a weak message someone else's topic
     multi_words: int = 2            # a second need shows in two words of its own ...
     multi_single: float = 6.0       # ... or in one very clear one
+    syn_second: float = 0.7         # how much a synonym group's evidence counts for a second need
 
 
 @dataclass(frozen=True)
@@ -68,10 +69,10 @@ def _best(contrib: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
 
 
 def _remaining(sid: str, owned: set[str], contrib: Mapping[str, Mapping[str, float]],
-               best: Mapping[str, float], share: float) -> float:
+               best: Mapping[str, float], share: float, syn: float = 0.0) -> float:
     """Evidence that is this desk's own: words it scores best on, not taken by a need already found."""
-    return sum(c for t, c in contrib.get(sid, {}).items()
-               if t not in owned and c >= share * best[t] and not t.startswith("≡"))
+    return sum(c * (syn if t.startswith("≡") else 1.0) for t, c in contrib.get(sid, {}).items()
+               if t not in owned and c >= share * best[t])
 
 
 def _owned_terms(sid: str, contrib: Mapping[str, Mapping[str, float]], share: float) -> set[str]:
@@ -100,13 +101,15 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
     if signals.crisis:
         needed = tuple(sid for sid, s in ranked[:2] if s >= p.route_min and s >= 0.6 * top)
         return Decision(Outcome.CRISIS, order, needed, "crisis lexicon")
-    if signals.light_only and top < p.vague_below:
-        if signals.vague or signals.short:
-            return Decision(Outcome.CLARIFY, order, (), "only general words (子ども, 家族, 相談)")
+    # out-of-scope words weighed against the welfare evidence (before vagueness: 野良猫で困って is
+    # someone else's business, not a vague welfare need)
     oos_weight = p.oos_word * len(signals.out_of_scope)
     if signals.out_of_scope and (top < p.oos_override * (1 + 0.5 * (len(signals.out_of_scope) - 1))
                                  or oos_weight >= p.oos_share * signals.strong):
         return Decision(Outcome.OUT_OF_SCOPE, order, (), f"out-of-scope words, welfare score {top:.2f}")
+    if signals.light_only and top < p.vague_below:
+        if signals.vague or signals.short:
+            return Decision(Outcome.CLARIFY, order, (), "only general words (子ども, 家族, 相談)")
     if top < p.route_min:
         if (len(signals.foreign) >= p.foreign_min and top < p.weak * 1.5) or (signals.foreign and top < p.weak):
             return Decision(Outcome.OUT_OF_SCOPE, order, (), f"about something else: {', '.join(signals.foreign[:3])}")
@@ -123,15 +126,15 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
     while len(needs) < p.max_needs and not signals.participation:
         used = frozenset().union(*(fields.get(n, frozenset()) for n in needs))
         best = _best(contrib)
-        left = sorted(((sid, _remaining(sid, owned, contrib, best, p.own_share)) for sid, s in ranked
+        left = sorted(((sid, _remaining(sid, owned, contrib, best, p.own_share, p.syn_second)) for sid, s in ranked
                        if sid not in needs and not (fields.get(sid, frozenset()) & used)),
                       key=lambda x: -x[1])
         if not left:
             break
         sid, rest = left[0]
         second[sid] = round(rest, 3)
-        words = {t.strip("~「」") for t, c in contrib.get(sid, {}).items()
-                 if t not in owned and not t.startswith("≡") and c >= p.own_share * best[t]}
+        words = {t.strip("~「」≡") for t, c in contrib.get(sid, {}).items()
+                 if t not in owned and (p.syn_second > 0 or not t.startswith("≡")) and c >= p.own_share * best[t]}
         enough = len(words) >= p.multi_words or rest >= p.multi_single
         if rest >= p.multi_min and rest >= p.multi_ratio * top and enough:
             needs.append(sid)

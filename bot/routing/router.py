@@ -28,6 +28,7 @@ MAX_CHARS = 1000          # what is analysed of one inquiry (the crisis screen r
 CUE_BONUS, CUE_MALUS = 0.35, 0.3
 PARTICIPATION_BONUS = 0.4
 VISIT_BONUS, VISIT_MALUS = 0.4, 0.5   # desks that visit: asked for a visit / not asked
+VISIT_EVIDENCE = 1.5     # what asking for a visit weighs for them (a found phrase)
 KANA_SHARE, KANA_WEIGHT = 0.6, 0.8   # kana-written inquiries: share of kana, weight of reading matches
 SHORT_TOPIC = 16          # characters: one short sentence about one topic
 SHORT = 6                 # characters: a message this short with no desk words gets a question
@@ -145,6 +146,10 @@ class Router:
                     cue_effects[sid] = cue_effects.get(sid, "") + " takes part"
         # desks whose name says they visit (アウトリーチ, 訪問支援) are for those who ask for a visit
         visit = bool(lit["visit"])
+        if visit:   # asking for a visit is itself evidence for the desks that visit
+            for sid in self.visiting:
+                totals[sid] = totals.get(sid, 0.0) + VISIT_EVIDENCE
+                scored.contrib.setdefault(sid, {})["「訪問」"] = VISIT_EVIDENCE
         for sid in totals:
             if sid in self.visiting:
                 totals[sid] *= (1 + VISIT_BONUS) if visit else VISIT_MALUS
