@@ -31,7 +31,7 @@ def _squeeze(text: str) -> str:
     return re.sub(r"(?<=[\u3041-\u309f])ー", "", text.replace(" ", "")).translate(_SMALL)
 
 
-_PASSIVE = re.compile(r"(られ|かれ|され|けられ|ばれ|まれ)")
+_PASSIVE = re.compile(r"(られ|かれ|され|けられ|ばれ|まれ|たれ)")
 _KATAKANA = re.compile(r"^[\u30a0-\u30ffー]+$")
 _KANA_ONLY = re.compile(r"^[\u3041-\u309f\u30a0-\u30ffー]+$")
 _ASCII_WORD = re.compile(r"^[a-z0-9]+$")
@@ -67,6 +67,7 @@ class Forms:
 class Pattern:
     term: "Term"
     regex: re.Pattern[str]
+    kanji: frozenset[str]      # kanji the words may be written with (死 for しにたい); others: another word
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,10 +149,11 @@ class CrisisScreen:
         self._urgent = forms(data.get("urgent", ()), normalise, read)
         # a euphemism cancelled by a benign cause before it in its clause (仕事を終わりにしたい)
         self._guarded = {normalise(str(k)): forms(v, normalise, read) for k, v in (data.get("guarded") or {}).items()}
+        self._kind_frames = {str(k): forms(v, normalise, read) for k, v in (data.get("kind_frames") or {}).items()}
         # regular expressions over the hiragana reading (any script, any conjugation): しに(たい|たか|てえ)…
         self.patterns = tuple(
             Pattern(Term(str(q["name"]), "", q["kind"], bool(q.get("weak")), bool(q.get("by_context")), False, False),
-                    re.compile(str(q["re"])))
+                    re.compile(str(q["re"])), frozenset(str(q.get("kanji", ""))))
             for q in data.get("patterns", ()))
         self.lines = tuple(lines)
 
@@ -175,7 +177,8 @@ class CrisisScreen:
         return tuple(sorted(x for x in out if x))
 
     # --- matching --------------------------------------------------------------------------
-    def _suppressed(self, stream: str, start: int, end: int, kana: bool = False, term: str = "") -> bool:
+    def _suppressed(self, stream: str, start: int, end: int, kana: bool = False, term: str = "",
+                    kind: str = "") -> bool:
         """Negated, hypothetical, learning, fiction, hyperbole, a past that is over or a false alarm.
 
         ``kana``: the stream is kana (the reading, or an inquiry typed without kanji), so the kana
@@ -200,7 +203,8 @@ class CrisisScreen:
             clause_start = max((m.end() for m in _CLAUSE_END.finditer(stream, 0, start)), default=0)
             if guard.within(stream[clause_start:start], kana):
                 return True
-        if self._prefix.within(before, kana):
+        frames = self._kind_frames.get(kind)
+        if self._prefix.within(before, kana) or (frames is not None and frames.within(before, kana)):
             sent_end_m = _SENTENCE_END.search(stream, end)
             sentence = stream[sent_start:sent_end_m.start() if sent_end_m else len(stream)]
             return not self._present.within(sentence, kana)
@@ -255,12 +259,19 @@ class CrisisScreen:
                 reading_starts = reading_starts | {len(reading) + 1 + i for i in range(len(squeezed_r))}
             reading = reading + "\n" + squeezed_r
         kata: list[tuple[int, int]] = []   # reading spans of katakana words: インク must not end 消えたい
+        written: list[tuple[int, int, str]] = []   # reading span -> kanji its token is written with
         if analysis is not None:
             pos = 0
             for tok in analysis.tokens:
                 if _KATAKANA.match(tok.surface):
                     kata.append((pos, pos + len(tok.reading)))
+                if _KANJI.search(tok.surface):
+                    written.append((pos, pos + len(tok.reading), "".join(_KANJI.findall(tok.surface))))
                 pos += len(tok.reading)
+
+        def other_word(i: int, end: int, allowed: str | frozenset[str]) -> bool:
+            """The reading matched, but the text writes it with other kanji: 行きたい is not 逝きたい."""
+            return any(a < end and i < b and any(c not in allowed for c in k) for a, b, k in written)
         hit_terms: set[str] = set()
         seen_on_text: set[str] = set()             # found on the text, kept or suppressed there
         read_spans: list[tuple[int, int]] = []     # where terms found on the text sit in the reading
@@ -285,20 +296,22 @@ class CrisisScreen:
                         continue
                 elif (term.kana_only or not is_text) and starts is not None and i not in starts:
                     continue
-                if is_text:
+                if not is_text and other_word(i, end, term.text):
+                    continue
+                if is_text:               # the text decides for these words, kept or suppressed
                     seen_on_text.add(term.text)
-                if self._suppressed(stream, i, end, kana_msg or not is_text, term.text):
+                    if term.reading:
+                        j = reading.find(term.reading)
+                        while j >= 0:
+                            read_spans.append((j, j + len(term.reading)))
+                            j = reading.find(term.reading, j + 1)
+                if self._suppressed(stream, i, end, kana_msg or not is_text, term.text, term.kind):
                     continue
                 found.append(Occurrence(term, self._kind(term, stream, i, end)))
                 hit_terms.add(term.text)
                 taken_until = end          # a shorter term inside this one is the same word
-                if is_text and term.reading:
-                    j = reading.find(term.reading)
-                    while j >= 0:
-                        read_spans.append((j, j + len(term.reading)))
-                        j = reading.find(term.reading, j + 1)
         if self.patterns:
-            found.extend(self._find_patterns(reading, reading_starts, hit_terms))
+            found.extend(self._find_patterns(reading, reading_starts, hit_terms, read_spans, other_word))
         if analysis is not None and self.sequences:
             found.extend(self._find_sequences(norm, analysis, hit_terms, kana_msg))
         if analysis is not None and self.lemmas:
@@ -310,14 +323,15 @@ class CrisisScreen:
                 i, end = tok.start, tok.start + len(tok.surface)
                 if any(j >= 0 and j <= i < j + len(t) for t, j in spans):
                     continue               # inside a lexicon term already found
-                if self._suppressed(norm, i, end, kana_msg):
+                if self._suppressed(norm, i, end, kana_msg, term.text, term.kind):
                     continue
                 found.append(Occurrence(term, self._kind(term, norm, i, end)))
                 hit_terms.add(term.text)
         return found
 
     def _find_patterns(self, reading: str, starts: frozenset[int] | set[int] | None,
-                       hit_terms: set[str]) -> list[Occurrence]:
+                       hit_terms: set[str], read_spans: Sequence[tuple[int, int]] = (),
+                       other_word: Callable[[int, int, frozenset[str]], bool] | None = None) -> list[Occurrence]:
         """Regular expressions over the hiragana reading; a match must start a word."""
         out: list[Occurrence] = []
         for pat in self.patterns:
@@ -327,7 +341,11 @@ class CrisisScreen:
                 i, end = m.start(), m.end()
                 if starts is not None and i not in starts:
                     continue
-                if self._suppressed(reading, i, end, True, pat.term.text):
+                if any(a <= i and end <= b for a, b in read_spans):
+                    continue           # inside words a lexicon term found on the text: the text decided
+                if other_word is not None and other_word(i, end, pat.kanji):
+                    continue
+                if self._suppressed(reading, i, end, True, pat.term.text, pat.term.kind):
                     continue
                 out.append(Occurrence(pat.term, self._kind(pat.term, reading, i, end)))
                 hit_terms.add(pat.term.text)
@@ -356,7 +374,7 @@ class CrisisScreen:
                     continue
                 start = toks[i].start
                 end = toks[j].start + len(toks[j].surface)
-                if start >= len(norm) or self._suppressed(norm, start, end, kana_msg, term.text):
+                if start >= len(norm) or self._suppressed(norm, start, end, kana_msg, term.text, term.kind):
                     continue
                 out.append(Occurrence(term, self._kind(term, norm, start, end)))
                 hit_terms.add(term.text)
