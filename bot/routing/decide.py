@@ -68,11 +68,19 @@ def _best(contrib: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
     return best
 
 
+def _key(t: str, sid: str, key: Mapping[str, frozenset[str]] | None) -> bool:
+    """A term the desk's catalogue entry declares (name, aliases, keywords), or a phrase found whole.
+    Without key terms (pure tests) every term counts."""
+    return key is None or t.startswith(("「", "~「")) or t in key.get(sid, frozenset())
+
+
 def _remaining(sid: str, owned: set[str], contrib: Mapping[str, Mapping[str, float]],
-               best: Mapping[str, float], share: float, syn: float = 0.0) -> float:
-    """Evidence that is this desk's own: words it scores best on, not taken by a need already found."""
+               best: Mapping[str, float], share: float, syn: float = 0.0,
+               key: Mapping[str, frozenset[str]] | None = None) -> float:
+    """Evidence that is this desk's own: its declared words that it scores best on, not taken by a
+    need already found."""
     return sum(c * (syn if t.startswith("≡") else 1.0) for t, c in contrib.get(sid, {}).items()
-               if t not in owned and c >= share * best[t])
+               if t not in owned and c >= share * best[t] and _key(t, sid, key))
 
 
 def _owned_terms(sid: str, contrib: Mapping[str, Mapping[str, float]], share: float) -> set[str]:
@@ -91,7 +99,8 @@ def _same_words(a: str, b: str, contrib: Mapping[str, Mapping[str, float]]) -> b
 def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[str, float]],
            signals: Signals, p: Params = Params(),
            fields: Mapping[str, frozenset[str]] | None = None,
-           ages: Mapping[str, tuple[int, int] | None] | None = None) -> Decision:
+           ages: Mapping[str, tuple[int, int] | None] | None = None,
+           key: Mapping[str, frozenset[str]] | None = None) -> Decision:
     """Decides the outcome. ``fields`` (service id -> 分野) keeps two desks of one field from
     counting as two needs: neighbours share words, independent needs do not share a field."""
     fields = fields or {}
@@ -126,7 +135,7 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
     while len(needs) < p.max_needs and not signals.participation:
         used = frozenset().union(*(fields.get(n, frozenset()) for n in needs))
         best = _best(contrib)
-        left = sorted(((sid, _remaining(sid, owned, contrib, best, p.own_share, p.syn_second)) for sid, s in ranked
+        left = sorted(((sid, _remaining(sid, owned, contrib, best, p.own_share, p.syn_second, key)) for sid, s in ranked
                        if sid not in needs and not (fields.get(sid, frozenset()) & used)),
                       key=lambda x: -x[1])
         if not left:
@@ -134,7 +143,8 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
         sid, rest = left[0]
         second[sid] = round(rest, 3)
         words = {t.strip("~「」≡") for t, c in contrib.get(sid, {}).items()
-                 if t not in owned and (p.syn_second > 0 or not t.startswith("≡")) and c >= p.own_share * best[t]}
+                 if t not in owned and (p.syn_second > 0 or not t.startswith("≡")) and c >= p.own_share * best[t]
+                 and _key(t, sid, key)}
         enough = len(words) >= p.multi_words or rest >= p.multi_single
         if rest >= p.multi_min and rest >= p.multi_ratio * top and enough:
             needs.append(sid)

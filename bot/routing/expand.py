@@ -62,6 +62,8 @@ class Expander:
                 continue
             if tok.pos in ("接尾辞", "接頭辞") and len(tok.norm) < 2:
                 continue
+            if tok.norm.isdigit() and len(tok.norm) < 4:
+                continue        # 20 (代), 2 (級): numbers are ages or counts, read by the cue stage
             lw = W_LIGHT if (tok.norm in self.light or tok.surface in self.light) else 1.0
             add(tok.norm, W_NORM * lw)
             for c in self.word_groups.get(tok.norm, ()) or self.word_groups.get(tok.surface, ()):

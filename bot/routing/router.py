@@ -26,6 +26,7 @@ from bot.routing.tokenise import Analysis, SudachiTokeniser, Tokeniser
 
 MAX_CHARS = 1000          # what is analysed of one inquiry (the crisis screen reads all of it)
 CUE_BONUS, CUE_MALUS = 0.35, 0.3
+AGE_EVIDENCE = 2.5       # a stated age inside a desk's own age range (19歳 → a 15–39 desk)
 PARTICIPATION_BONUS = 0.4
 VISIT_BONUS, VISIT_MALUS = 0.4, 0.5   # desks that visit: asked for a visit / not asked
 VISIT_EVIDENCE = 1.5     # what asking for a visit weighs for them (a found phrase)
@@ -77,6 +78,7 @@ class Router:
         entries += [(w, ("part", w)) for w in self.participation_words]
         entries += [(w, ("visit", w)) for w in self.visit_words]
         object.__setattr__(self, "literals", LiteralIndex(entries))
+        object.__setattr__(self, "key_terms", {d.id: d.key for d in self.index.docs})
         object.__setattr__(self, "kana_scope", LiteralIndex([(w, ("oos", w)) for w in self.oos_words] +
                                                             [(w, ("vague", w)) for w in self.vague_words] +
                                                             [(w, ("visit", w)) for w in self.visit_words]))
@@ -99,6 +101,8 @@ class Router:
                                "visit": []}
         cue_until = -1
         for i, _s, (tag, payload) in self.literals.finditer(text):
+            if i and _s[0].isdigit() and text[i - 1].isdigit():
+                continue                      # "0歳" is not in "60歳"
             if tag == "cue":
                 if i < cue_until:
                     continue                  # 高校 inside 高校生 is the same word
@@ -132,6 +136,10 @@ class Router:
                 continue
             fit = self.cues.fit(found, self.services[sid])
             if fit > 0:
+                if AGE_EVIDENCE > 0 and found.stated_ages and self.age_ranges.get(sid) is not None:
+                    # a desk defined by an age range, and a stated age inside it: that is evidence
+                    s += AGE_EVIDENCE
+                    scored.contrib.setdefault(sid, {})["「年齢」"] = AGE_EVIDENCE
                 s *= 1 + CUE_BONUS
                 cue_effects[sid] = "fits"
             elif fit < 0:
@@ -170,7 +178,7 @@ class Router:
                           light_only=light_only, strong=strong, short_topic=len(norm) <= SHORT_TOPIC,
                           participation=participation, foreign=foreign,
                           short=len(norm) <= SHORT)
-        d = decide(ranked, contrib, signals, self.params, self.fields, self.age_ranges)
+        d = decide(ranked, contrib, signals, self.params, self.fields, self.age_ranges, self.key_terms)
         order = list(d.order)
         if d.outcome is Outcome.CLARIFY and len(order) < 2:
             order += [sid for sid in self._default_choices() if sid not in order]
@@ -262,16 +270,19 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None) -> Ro
         if not svc.routable:
             continue
         bags = []
+        key: set[str] = set()
         for fname, texts in _service_fields(svc).items():
             w = FIELD_WEIGHTS[fname]
             for t in texts:
                 nt = normalise(t)
                 bag = expander.terms(tok.analyse(nt), nt)
                 bags.append({k: v * w for k, v in bag.items()})
+                if fname in ("name", "aliases", "keywords"):
+                    key.update(bag)
                 if fname in ("name", "aliases", "keywords") and len(nt) >= 2:
                     phrases.setdefault(nt, {})[svc.id] = 1.0
         tf = merge(bags)
-        docs.append(Doc(svc.id, tf, sum(tf.values())))
+        docs.append(Doc(svc.id, tf, sum(tf.values()), frozenset(key)))
     # readings of every keyword, alias, name and synonym, for inquiries written in kana
     kana: dict[str, tuple[str, dict[str, float]]] = {}
     words = set(phrases) | set(expander.word_groups) | set(expander.phrase_groups)

@@ -30,6 +30,7 @@ class Doc:
     id: str
     tf: Mapping[str, float]
     length: float
+    key: frozenset[str] = frozenset()     # terms of the name, aliases and keywords (declared evidence)
 
 
 @dataclass(frozen=True)
