@@ -33,6 +33,7 @@ class Params:
     foreign_min: int = 2            # nouns no desk knows that make a weak message someone else's topic
     multi_words: int = 2            # a second need shows in two words of its own ...
     multi_single: float = 6.0       # ... or in one very clear one
+    topic_ratio: float = 0.4        # a vague ask about one word several desks share: this close asks
     syn_second: float = 0.7         # how much a synonym group's evidence counts for a second need
 
 
@@ -48,6 +49,7 @@ class Signals:
     strong: float = 0.0                      # the best desk's evidence without light words
     short: bool = False                      # a few characters only ("あの", "親のことで")
     short_topic: bool = False                # one short sentence ("赤ちゃんのことで聞きたい")
+    one_topic: bool = False                  # the best desk's evidence is one word that the next desk shares too
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,8 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
         if ratio >= p.close_ratio and top < p.close_below and not age_decided:
             return Decision(Outcome.CLARIFY, order, (), f"close: {ratio:.2f} of the best", second)
         if signals.vague and ratio >= p.vague_ratio and (top < p.vague_below or signals.short_topic):
+            return Decision(Outcome.CLARIFY, order, (), f"vague and close: {ratio:.2f}", second)
+        if signals.vague and signals.one_topic and ratio >= p.topic_ratio:   # 働くことで相談したい
             return Decision(Outcome.CLARIFY, order, (), f"vague and close: {ratio:.2f}", second)
         if not signals.age_known and ratio >= p.age_ratio and ages.get(a) != ages.get(b) \
                 and (bool(fields.get(a, frozenset()) & fields.get(b, frozenset())) or _same_words(a, b, contrib)):

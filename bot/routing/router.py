@@ -26,6 +26,7 @@ from bot.routing.tokenise import Analysis, SudachiTokeniser, Tokeniser
 
 MAX_CHARS = 1000          # what is analysed of one inquiry (the crisis screen reads all of it)
 CUE_BONUS, CUE_MALUS = 0.35, 0.3
+AGE_TERM = "「年齢」"      # how the age evidence shows in the explanation
 AGE_EVIDENCE = 2.5       # a stated age inside a desk's own age range (19歳 → a 15–39 desk)
 PARTICIPATION_BONUS = 0.4
 VISIT_BONUS, VISIT_MALUS = 0.4, 0.5   # desks that visit: asked for a visit / not asked
@@ -139,7 +140,7 @@ class Router:
                 if AGE_EVIDENCE > 0 and found.stated_ages and self.age_ranges.get(sid) is not None:
                     # a desk defined by an age range, and a stated age inside it: that is evidence
                     s += AGE_EVIDENCE
-                    scored.contrib.setdefault(sid, {})["「年齢」"] = AGE_EVIDENCE
+                    scored.contrib.setdefault(sid, {})[AGE_TERM] = AGE_EVIDENCE
                 s *= 1 + CUE_BONUS
                 cue_effects[sid] = "fits"
             elif fit < 0:
@@ -177,7 +178,7 @@ class Router:
         signals = Signals(hit is not None, oos, vague, age_known=bool(found.ages or found.stages),
                           light_only=light_only, strong=strong, short_topic=len(norm) <= SHORT_TOPIC,
                           participation=participation, foreign=foreign,
-                          short=len(norm) <= SHORT)
+                          short=len(norm) <= SHORT, one_topic=self._one_topic(ranked, contrib))
         d = decide(ranked, contrib, signals, self.params, self.fields, self.age_ranges, self.key_terms)
         order = list(d.order)
         if d.outcome is Outcome.CLARIFY and len(order) < 2:
@@ -220,6 +221,18 @@ class Router:
             for t, w in bag.items():
                 out[t] = max(out.get(t, 0.0), KANA_WEIGHT * w)
         return out, phrases
+
+    def _one_topic(self, ranked: list[tuple[str, float]], contrib: Mapping[str, Mapping[str, float]]) -> bool:
+        """True when the best desk's evidence is a single word (not light, not an age) that the next
+        desk scores on too: 働くことで相談したい names a topic, not a desk."""
+        if len(ranked) < 2:
+            return False
+        words = {t.strip("~「」") for t in contrib.get(ranked[0][0], {})
+                 if not t.startswith(SYN) and t != AGE_TERM and not self.expander.is_light(t)}
+        if len(words) != 1:
+            return False
+        other = {t.strip("~「」") for t in contrib.get(ranked[1][0], {}) if not t.startswith(SYN)}
+        return words <= other
 
     @staticmethod
     def _top_terms(c: Mapping[str, float], n: int = 6) -> dict[str, float]:
