@@ -65,6 +65,7 @@ class Router:
     participation_words: tuple[str, ...]
     participatory: frozenset[str]
     visit_words: tuple[str, ...] = ()
+    topic_markers: tuple[str, ...] = ()     # のことで, について: the message names a topic, not a need
     visiting: frozenset[str] = frozenset()
     params: Params = Params()
 
@@ -178,7 +179,8 @@ class Router:
         signals = Signals(hit is not None, oos, vague, age_known=bool(found.ages or found.stages),
                           light_only=light_only, strong=strong, short_topic=len(norm) <= SHORT_TOPIC,
                           participation=participation, foreign=foreign,
-                          short=len(norm) <= SHORT, one_topic=self._one_topic(ranked, contrib))
+                          short=len(norm) <= SHORT,
+                          one_topic=any(m in text for m in self.topic_markers) and self._one_topic(ranked, contrib))
         d = decide(ranked, contrib, signals, self.params, self.fields, self.age_ranges, self.key_terms)
         order = list(d.order)
         if d.outcome is Outcome.CLARIFY and len(order) < 2:
@@ -324,6 +326,7 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None) -> Ro
         vague_words=tuple(dict.fromkeys(normalise(w) for w in scope["vague"])),
         participation_words=part_words,
         visit_words=visit_words,
+        topic_markers=tuple(dict.fromkeys(normalise(w) for w in scope.get("topic_markers", ()))),
         visiting=frozenset(
             s.id for s in catalogue.services if s.routable and any(
                 w in normalise(" ".join([s.name, *s.aliases])) for w in visit_words)),
