@@ -111,7 +111,7 @@ class Cues:
                 for lo, hi in found.ages:
                     verdicts.append(any(r is not None and lo <= r[1] and hi >= r[0]
                                         for s in svc_stages if (r := self.stage_ages.get(s)) is not None))
-        elif rng is not None:
+        elif rng is not None and not found.stated_ages:   # a stated age is more precise than a stage
             for st in found.stages:
                 r = self.stage_ages.get(st)
                 if r is not None:

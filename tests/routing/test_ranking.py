@@ -1,0 +1,146 @@
+"""Ranking stages added for generalisation: concept-family synonyms, school-year and elderly cues,
+age evidence, visit requests, declared evidence for a second need, one-topic vagueness, and
+out-of-scope words weighed before vagueness. Sentences here are written for these tests (never
+copied from the golden sets)."""
+
+import pytest
+
+from bot.catalogue.model import Service
+from bot.routing import data
+from bot.routing.cues import Cues
+from bot.routing.decide import Params, Signals, decide
+from bot.routing.normalise import Normaliser
+from bot.routing.result import Outcome
+
+P = Params()
+F = {"elder": frozenset({"高齢"}), "money": frozenset({"困窮"}), "kids": frozenset({"子ども"}),
+     "kids2": frozenset({"子ども"})}
+
+
+def cues() -> Cues:
+    return Cues(data.load("cues"), Normaliser(data.load("normalise")["replace"]))
+
+
+def svc(**kw) -> Service:
+    return Service(id="s", name="s", description="d", **kw)
+
+
+# --- cues -------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("text", "age", "stage"), [
+    ("小4の娘", (9, 10), "学齢期"),
+    ("小学3年生の息子", (8, 9), "学齢期"),
+    ("中学2年の子", (13, 14), "学齢期"),
+    ("高1の息子", (15, 16), "若者"),
+    ("大学2年です", (19, 20), "若者"),
+])
+def test_school_years_are_read_as_stated_ages(text, age, stage):
+    f = cues().extract(text)
+    assert age in f.ages and age in f.stated_ages and stage in f.stages
+
+
+def test_numbers_that_are_not_school_years_are_not_ages():
+    c = cues()
+    assert c.extract("途中3回休んだ").ages == ()
+    assert c.extract("小3回目の相談").ages == () or (8, 9) not in c.extract("小3回目の相談").ages
+
+
+def test_a_school_year_decides_between_a_childrens_and_a_youth_desk():
+    c = cues()
+    school = svc(life_stages=("学齢期",))
+    young = svc(minimum_age=15, maximum_age=39)
+    assert c.fit(c.extract("小5の息子が学校に行きたがらない"), school) == 1.0
+    assert c.fit(c.extract("小5の息子が学校に行きたがらない"), young) == -1.0
+    assert c.fit(c.extract("高2の娘が学校に行きたがらない"), young) == 1.0
+    assert c.fit(c.extract("高2の娘が学校に行きたがらない"), school) == -1.0
+
+
+@pytest.mark.parametrize("text", ["定年退職してから毎日家にいる", "還暦を過ぎた", "年金だけの暮らし", "父の介護"])
+def test_retirement_pension_and_care_are_elderly_cues(text):
+    f = cues().extract(text)
+    assert "高齢" in f.stages
+    assert cues().fit(f, svc(life_stages=("高齢",))) == 1.0
+
+
+# --- decide -----------------------------------------------------------------------------------
+def test_a_second_need_must_be_shown_in_the_desks_declared_words():
+    contrib = {"elder": {"介護": 9.0}, "money": {"将来": 6.0, "生活": 2.0}}
+    ranked = [("elder", 9.0), ("money", 8.0)]
+    # without key terms (a pure test) the description word 将来 counts ...
+    assert decide(ranked, contrib, Signals(), P, F).outcome is Outcome.MULTI
+    # ... with them, only the name/aliases/keywords of the desk (and whole phrases) do
+    key = {"elder": frozenset({"介護"}), "money": frozenset({"借金"})}
+    assert decide(ranked, contrib, Signals(), P, F, key=key).outcome is Outcome.ROUTE
+    key = {"elder": frozenset({"介護"}), "money": frozenset({"将来", "生活"})}
+    assert decide(ranked, contrib, Signals(), P, F, key=key).outcome is Outcome.MULTI
+
+
+def test_a_vague_ask_about_one_shared_topic_word_is_clarified():
+    ranked = [("kids", 6.0), ("kids2", 3.0)]
+    contrib = {"kids": {"仕事": 6.0}, "kids2": {"仕事": 3.0}}
+    s = Signals(vague=("について",), one_topic=True, strong=6.0)
+    assert decide(ranked, contrib, s, P, F).outcome is Outcome.CLARIFY
+    # the same evidence without the vague ask is a route
+    assert decide(ranked, contrib, Signals(strong=6.0), P, F).outcome is Outcome.ROUTE
+
+
+def test_out_of_scope_words_are_weighed_before_vagueness():
+    ranked = [("money", 1.5)]
+    contrib = {"money": {"困る": 1.5}}
+    s = Signals(out_of_scope=("野良",), vague=("困って",), light_only=True)
+    assert decide(ranked, contrib, s, P, F).outcome is Outcome.OUT_OF_SCOPE
+
+
+# --- the whole router, Fuji's catalogue ---------------------------------------------------------
+
+
+@pytest.mark.sudachi
+def test_a_visit_request_goes_to_a_visiting_desk_and_without_one_it_does_not(fuji_router):
+    asked = fuji_router.route("27歳の弟が何年も自室から出ません。誰か家まで来て話してもらえませんか")
+    assert asked.matches[0].id == "outreach_kokokara"
+    assert "visit_words" in asked.explanation and asked.explanation["visit_words"]
+    not_asked = fuji_router.route("27歳の弟が何年も自室から出ません。親としてどう接したらいいですか")
+    assert not_asked.matches[0].id != "outreach_kokokara"
+    adult = fuji_router.route("47歳の兄が長年家にこもっていて、訪問してくれる人を探しています")
+    assert adult.matches[0].id == "outreach_universal"
+
+
+@pytest.mark.sudachi
+def test_sixty_is_not_zero_years_old(fuji_router):
+    res = fuji_router.route("60歳のおじが家にこもっていて心配")
+    for terms in res.explanation["terms"].values():
+        assert "「0歳」" not in terms
+
+
+@pytest.mark.sudachi
+def test_sudachi_seeded_synonyms_reach_the_desk(fuji_router):
+    res = fuji_router.route("ハロワに行っても続けられる仕事が見つからない")
+    assert res.matches[0].id == "sanka_shuro"
+    assert "ハローワーク" in res.explanation["synonyms"]
+    res = fuji_router.route("シンママで養育費ももらえず、上の子の学校のことも心配")
+    assert res.matches[0].id == "kodomo_katei"
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", [
+    "ペットボトルの回収は何曜日ですか",
+    "野良犬が家の前をうろついていて困っています",
+    "市民会館のホールの予約のしかたを知りたい",
+    "避難場所がどこか教えて",
+])
+def test_city_business_families_are_declined(fuji_router, text):
+    assert fuji_router.route(text).outcome is Outcome.OUT_OF_SCOPE
+
+
+@pytest.mark.sudachi
+def test_a_stated_age_is_evidence_for_a_desk_defined_by_age(fuji_router):
+    res = fuji_router.route("22歳、働いたことがなくて将来が見えない")
+    assert res.matches[0].id == "wakamono_kokokara"
+    assert "「年齢」" in res.explanation["terms"]["wakamono_kokokara"]
+
+
+@pytest.mark.sudachi
+def test_the_other_citys_catalogue_still_routes_with_the_new_stages(other_router):
+    # no service of that catalogue visits or has an age range: the new cues must not get in the way
+    assert other_router.visiting == frozenset()
+    res = other_router.route("ペットボトルの回収は何曜日ですか")
+    assert res.outcome is Outcome.OUT_OF_SCOPE
