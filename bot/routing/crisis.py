@@ -68,6 +68,7 @@ class Pattern:
     term: "Term"
     regex: re.Pattern[str]
     kanji: frozenset[str]      # kanji the words may be written with (死 for しにたい); others: another word
+    on_text: bool = False      # matched on the normalised text instead (digits, kanji counters: 50錠)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +154,7 @@ class CrisisScreen:
         # regular expressions over the hiragana reading (any script, any conjugation): しに(たい|たか|てえ)…
         self.patterns = tuple(
             Pattern(Term(str(q["name"]), "", q["kind"], bool(q.get("weak")), bool(q.get("by_context")), False, False),
-                    re.compile(str(q["re"])), frozenset(str(q.get("kanji", ""))))
+                    re.compile(str(q["re"])), frozenset(str(q.get("kanji", ""))), q.get("stream") == "text")
             for q in data.get("patterns", ()))
         self.lines = tuple(lines)
 
@@ -311,7 +312,8 @@ class CrisisScreen:
                 hit_terms.add(term.text)
                 taken_until = end          # a shorter term inside this one is the same word
         if self.patterns:
-            found.extend(self._find_patterns(reading, reading_starts, hit_terms, read_spans, other_word))
+            found.extend(self._find_patterns(reading, reading_starts, hit_terms, read_spans, other_word,
+                                             norm, kana_msg))
         if analysis is not None and self.sequences:
             found.extend(self._find_sequences(norm, analysis, hit_terms, kana_msg))
         if analysis is not None and self.lemmas:
@@ -331,11 +333,20 @@ class CrisisScreen:
 
     def _find_patterns(self, reading: str, starts: frozenset[int] | set[int] | None,
                        hit_terms: set[str], read_spans: Sequence[tuple[int, int]] = (),
-                       other_word: Callable[[int, int, frozenset[str]], bool] | None = None) -> list[Occurrence]:
-        """Regular expressions over the hiragana reading; a match must start a word."""
+                       other_word: Callable[[int, int, frozenset[str]], bool] | None = None,
+                       norm: str = "", kana_msg: bool = False) -> list[Occurrence]:
+        """Regular expressions over the hiragana reading (a match must start a word), or the text."""
         out: list[Occurrence] = []
         for pat in self.patterns:
             if pat.term.text in hit_terms:
+                continue
+            if pat.on_text:
+                for m in pat.regex.finditer(norm):
+                    if self._suppressed(norm, m.start(), m.end(), kana_msg, pat.term.text, pat.term.kind):
+                        continue
+                    out.append(Occurrence(pat.term, self._kind(pat.term, norm, m.start(), m.end())))
+                    hit_terms.add(pat.term.text)
+                    break
                 continue
             for m in pat.regex.finditer(reading):
                 i, end = m.start(), m.end()
