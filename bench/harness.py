@@ -326,5 +326,9 @@ async def drain(api: CountingLineApi, expected: int, max_seconds: float) -> floa
 
 def machine_conditions() -> dict[str, Any]:
     load1, load5, _ = os.getloadavg()
+    git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "bot"], cwd=ROOT, capture_output=True,
+                           text=True).stdout.splitlines()
     return {"cpus": os.cpu_count(), "loadavg_1m_before": round(load1, 2), "loadavg_5m_before": round(load5, 2),
-            "python": sys.version.split()[0], "utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())}
+            "python": sys.version.split()[0], "utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+            "git_head": git, "uncommitted_in_bot": [line[3:] for line in dirty]}
