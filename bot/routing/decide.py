@@ -32,7 +32,7 @@ class Params:
     oos_share: float = 0.4          # ... when it reaches this share of the best desk's own evidence
     foreign_min: int = 2            # nouns no desk knows that make a weak message someone else's topic
     multi_words: int = 2            # a second need shows in two words of its own ...
-    multi_single: float = 6.0       # ... or in one very clear one
+    multi_single: float = 5.0       # ... or in one declared keyword found whole (≈ term + phrase bonus)
     topic_ratio: float = 0.4        # a vague ask about one word several desks share: this close asks
     syn_second: float = 0.7         # how much a synonym group's evidence counts for a second need
 

@@ -26,6 +26,7 @@ from bot.routing.tokenise import Analysis, SudachiTokeniser, Tokeniser
 
 MAX_CHARS = 1000          # what is analysed of one inquiry (the crisis screen reads all of it)
 CUE_BONUS, CUE_MALUS = 0.35, 0.3
+PHRASE_PART = 0.6         # weight of the words of a several-word keyword, relative to a one-word keyword
 AGE_TERM = "「年齢」"      # how the age evidence shows in the explanation
 AGE_EVIDENCE = 2.5       # a stated age inside a desk's own age range (19歳 → a 15–39 desk)
 PARTICIPATION_BONUS = 0.4
@@ -290,10 +291,18 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None) -> Ro
             w = FIELD_WEIGHTS[fname]
             for t in texts:
                 nt = normalise(t)
-                bag = expander.terms(tok.analyse(nt), nt)
-                bags.append({k: v * w for k, v in bag.items()})
-                if fname in ("name", "aliases", "keywords"):
-                    key.update(bag)
+                an = tok.analyse(nt)
+                bag = expander.terms(an, nt)
+                declared = fname in ("name", "aliases", "keywords")
+                words = {tk.norm for tk in an.tokens if tk.norm in bag}
+                if declared and fname != "name" and len(words) > 1:
+                    # a phrase keyword (家を出され) is evidence as a whole (the phrase bonus);
+                    # its single words weigh less than a keyword of their own, and are not declared
+                    bags.append({k: v * w * PHRASE_PART for k, v in bag.items()})
+                else:
+                    bags.append({k: v * w for k, v in bag.items()})
+                    if declared:
+                        key.update(bag)
                 if fname in ("name", "aliases", "keywords") and len(nt) >= 2:
                     phrases.setdefault(nt, {})[svc.id] = 1.0
         tf = merge(bags)
