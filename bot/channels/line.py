@@ -43,6 +43,7 @@ from linebot.v3.messaging import (
     TextMessage,
 )
 from linebot.v3.webhooks import (
+    Event,
     FollowEvent,
     MessageEvent,
     PostbackEvent,
@@ -73,7 +74,7 @@ MAX_TEXT = 5000
 MAX_ALT_TEXT = 400
 LOADING_SECONDS = 20        # 5–60, multiple of 5
 OUTBOX_MAX_RUNS = 8         # delivery runs per outbox row before it is left for an operator
-OUTBOX_INTERVAL = 5.0       # seconds between outbox sweeps
+OUTBOX_INTERVAL = 2.0       # seconds between sweeps (outbox, event leases, recovery)
 WORKERS = 4                 # events handled at once (the rest wait, acknowledged)
 _TEL = re.compile(r"[0-9#][0-9-]{1,15}")
 
@@ -181,6 +182,16 @@ def render(replies: Sequence[Reply]) -> list[Message]:
     return out
 
 
+def _raw_events(body: str) -> dict[str, dict[str, Any]]:
+    """The events of a (verified) body as sent, by webhookEventId."""
+    try:
+        events = json.loads(body).get("events", [])
+        return {e["webhookEventId"]: e for e in events
+                if isinstance(e, dict) and isinstance(e.get("webhookEventId"), str)}
+    except (ValueError, AttributeError, TypeError):
+        return {}
+
+
 def _chunks(messages: list[Message]) -> list[list[Message]]:
     return [messages[i:i + MAX_MESSAGES] for i in range(0, len(messages), MAX_MESSAGES)]
 
@@ -227,6 +238,7 @@ class LineChannel:
         self._ephemeral: dict[int, list[dict[str, Any]]] = {}
         # Few events are worked on at once, so the loop stays free to acknowledge webhooks in time.
         self._workers = asyncio.Semaphore(workers)
+        self._active: set[str] = set()      # event ids being handled here (their leases are renewed)
 
     # webhook ------------------------------------------------------------------------------
 
@@ -246,12 +258,13 @@ class LineChannel:
             log.warning("LINE webhook: signed but malformed body (%d bytes)", len(body))
             return web.Response(status=400, text="malformed body")
         fresh = []
+        raw = _raw_events(text)
         try:
             for event in events:
                 event_id = getattr(event, "webhook_event_id", None)
                 if not event_id:
                     continue
-                if await store.claim_event(self._sessions, NAME, event_id):
+                if await store.claim_event(self._sessions, NAME, event_id, self._seal(raw.get(event_id))):
                     fresh.append(event)
                 else:
                     ctx = getattr(event, "delivery_context", None)
@@ -263,6 +276,27 @@ class LineChannel:
         if fresh:
             self.spawn(self._process(fresh))
         return web.Response(text="OK")
+
+    def _seal(self, raw_event: dict[str, Any] | None) -> bytes | None:
+        """The event, encrypted, kept with its claim until done (None without a cipher: no recovery)."""
+        if raw_event is None or self._cipher is None:
+            return None
+        return self._cipher.encrypt(json.dumps(raw_event, ensure_ascii=False))
+
+    async def recover(self) -> int:
+        """Re-runs events acknowledged with a 200 whose handler died (lease ran out); returns how many."""
+        if self._cipher is None:
+            return 0
+        taken = await store.take_stale_events(self._sessions, NAME)
+        for event_id, payload in taken:
+            try:
+                event = Event.from_dict(json.loads(self._cipher.decrypt(payload) or "{}"))
+            except (ValueError, TypeError, KeyError):
+                await store.finish_event(self._sessions, NAME, event_id, "failed")
+                continue
+            log.warning("LINE event %s taken over from a handler that stopped", event_id)
+            self.spawn(self._process([event]))
+        return len(taken)
 
     def spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -280,19 +314,26 @@ class LineChannel:
                 return
 
     async def _process(self, events: list[Any]) -> None:
-        for event in events:
-            source = getattr(event, "source", None)
-            key = user_key(source.user_id) if isinstance(source, UserSource) and source.user_id else "?"
-            async with _lock(self._locks, key), self._workers:
-                status = "done"
-                try:
-                    await self._handle_event(event)
-                except Exception as exc:  # noqa: BLE001 - one bad event must not stop the others
-                    log.error("LINE event %s (%s) failed: %s at %s", event.webhook_event_id,
-                              type(event).__name__, type(exc).__name__, _where(exc))
-                    status = "failed"
-                with contextlib.suppress(SQLAlchemyError, OSError):
-                    await store.finish_event(self._sessions, NAME, event.webhook_event_id, status)
+        self._active.update(e.webhook_event_id for e in events)
+        try:
+            for event in events:
+                await self._process_one(event)
+        finally:
+            self._active.difference_update(e.webhook_event_id for e in events)
+
+    async def _process_one(self, event: Any) -> None:
+        source = getattr(event, "source", None)
+        key = user_key(source.user_id) if isinstance(source, UserSource) and source.user_id else "?"
+        async with _lock(self._locks, key), self._workers:
+            status = "done"
+            try:
+                await self._handle_event(event)
+            except Exception as exc:  # noqa: BLE001 - one bad event must not stop the others
+                log.error("LINE event %s (%s) failed: %s at %s", event.webhook_event_id,
+                          type(event).__name__, type(exc).__name__, _where(exc))
+                status = "failed"
+            with contextlib.suppress(SQLAlchemyError, OSError):
+                await store.finish_event(self._sessions, NAME, event.webhook_event_id, status)
 
     async def _handle_event(self, event: Any) -> None:
         source = getattr(event, "source", None)
@@ -460,6 +501,8 @@ class LineChannel:
                 if sweeps % int(3600 / interval) == 0:
                     await store.prune_events(self._sessions, NAME)
                 sweeps += 1
+                await store.renew_events(self._sessions, NAME, set(self._active))
+                await self.recover()
                 await self.deliver_outbox()
             except Exception as exc:  # noqa: BLE001 - keep sweeping
                 log.error("LINE outbox sweep failed: %s at %s", type(exc).__name__, _where(exc))

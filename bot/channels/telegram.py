@@ -48,7 +48,7 @@ MAX_TEXT = 4096
 MAX_CALLBACK_BYTES = 64
 ALLOWED_UPDATES = ("message", "callback_query")
 OUTBOX_MAX_RUNS = 8
-OUTBOX_INTERVAL = 5.0
+OUTBOX_INTERVAL = 2.0       # seconds between sweeps (outbox, event leases, recovery)
 
 
 class ConversationLike(Protocol):
@@ -189,6 +189,7 @@ class TelegramChannel:
         self._ephemeral: dict[int, dict[str, Any]] = {}
         # Few updates are worked on at once, so the loop stays free to acknowledge webhooks in time.
         self._workers = asyncio.Semaphore(workers)
+        self._active: set[str] = set()      # update ids being handled here (their leases are renewed)
 
     # webhook ------------------------------------------------------------------------------
 
@@ -208,7 +209,8 @@ class TelegramChannel:
             log.warning("Telegram webhook: malformed update (%d bytes)", len(body))
             return web.Response(status=400, text="malformed update")
         try:
-            fresh = await store.claim_event(self._sessions, NAME, str(update.update_id))
+            sealed = self._cipher.encrypt(body.decode("utf-8")) if self._cipher is not None else None
+            fresh = await store.claim_event(self._sessions, NAME, str(update.update_id), sealed)
         except (SQLAlchemyError, OSError) as exc:   # asyncpg raises OSError when the server is down
             log.error("Telegram webhook: store unavailable (%s); Telegram will retry", type(exc).__name__)
             return web.Response(status=503, text="store unavailable")
@@ -217,6 +219,21 @@ class TelegramChannel:
         else:
             log.info("Telegram update %s already handled: skipped", update.update_id)
         return web.Response(text="OK")
+
+    async def recover(self) -> int:
+        """Re-runs updates acknowledged with a 200 whose handler died (lease ran out); returns how many."""
+        if self._cipher is None:
+            return 0
+        taken = await store.take_stale_events(self._sessions, NAME)
+        for event_id, payload in taken:
+            try:
+                update = Update.de_json(json.loads(self._cipher.decrypt(payload) or "{}"), self.bot)
+            except (ValueError, TypeError, KeyError, AttributeError):
+                await store.finish_event(self._sessions, NAME, event_id, "failed")
+                continue
+            log.warning("Telegram update %s taken over from a handler that stopped", event_id)
+            self.spawn(self.process(update))
+        return len(taken)
 
     def spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -234,6 +251,13 @@ class TelegramChannel:
 
     async def process(self, update: Update) -> None:
         """Handles one update already claimed; marks it done or failed."""
+        self._active.add(str(update.update_id))
+        try:
+            await self._process(update)
+        finally:
+            self._active.discard(str(update.update_id))
+
+    async def _process(self, update: Update) -> None:
         chat_id = _private_chat_id(update)
         key = user_key(chat_id) if chat_id is not None else "?"
         status = "done"
@@ -352,6 +376,8 @@ class TelegramChannel:
                 if sweeps % int(3600 / interval) == 0:
                     await store.prune_events(self._sessions, NAME)
                 sweeps += 1
+                await store.renew_events(self._sessions, NAME, set(self._active))
+                await self.recover()
                 await self.deliver_outbox()
             except Exception as exc:  # noqa: BLE001 - keep sweeping
                 log.error("Telegram outbox sweep failed: %s at %s", type(exc).__name__, _where(exc))
@@ -375,7 +401,9 @@ class TelegramChannel:
                 continue
             for update in updates:
                 offset = max(offset, update.update_id + 1)
-                if await store.claim_event(self._sessions, NAME, str(update.update_id)):
+                sealed = (self._cipher.encrypt(json.dumps(update.to_dict(), ensure_ascii=False))
+                          if self._cipher is not None else None)
+                if await store.claim_event(self._sessions, NAME, str(update.update_id), sealed):
                     await self.process(update)
             if not updates:             # Telegram long-polls; a server that answers at once is not hammered
                 await asyncio.sleep(0.5)

@@ -34,12 +34,21 @@ REDACTED_MARK = "redacted"
 
 # --- processed events (idempotent ingestion) ---------------------------------------------------
 
-async def claim_event(sessions: Sessions, platform: str, event_id: str) -> bool:
-    """Records that an event arrived; returns True only the first time this (platform, id) is seen."""
+EVENT_LEASE = dt.timedelta(seconds=10)   # renewed while the handler works; a dead handler's event is re-run
+
+
+async def claim_event(sessions: Sessions, platform: str, event_id: str, payload_enc: bytes | None = None) -> bool:
+    """Records that an event arrived; returns True only the first time this (platform, id) is seen.
+
+    ``payload_enc`` (the event, encrypted) is kept until the event is done, with a lease the handler
+    renews, so an event acknowledged with a 200 is re-run by ``take_stale_events`` if its process dies.
+    """
     async with sessions() as s, s.begin():
         dialect = s.bind.dialect.name
         table = ProcessedEvent.__table__
-        values = {"platform": platform, "event_id": event_id[:80], "received_at": utcnow(), "status": "received"}
+        now = utcnow()
+        values = {"platform": platform, "event_id": event_id[:80], "received_at": now, "status": "received",
+                  "payload_enc": payload_enc, "claimed_until": now + EVENT_LEASE}
         if dialect == "postgresql":
             stmt: Any = postgresql.insert(table).values(**values).on_conflict_do_nothing()
         elif dialect == "sqlite":
@@ -51,11 +60,41 @@ async def claim_event(sessions: Sessions, platform: str, event_id: str) -> bool:
 
 
 async def finish_event(sessions: Sessions, platform: str, event_id: str, status: str = "done") -> None:
-    """Marks a claimed event as handled (``done``) or not (``failed``), for operators."""
+    """Marks a claimed event as handled (``done``) or not (``failed``) and drops its stored payload."""
     async with sessions() as s, s.begin():
         await s.execute(update(ProcessedEvent)
                         .where(ProcessedEvent.platform == platform, ProcessedEvent.event_id == event_id[:80])
-                        .values(status=status))
+                        .values(status=status, payload_enc=None, claimed_until=None))
+
+
+async def renew_events(sessions: Sessions, platform: str, event_ids: Iterable[str]) -> None:
+    """Extends the lease of the events this process is working on (its heartbeat)."""
+    ids = [e[:80] for e in event_ids]
+    if not ids:
+        return
+    async with sessions() as s, s.begin():
+        await s.execute(update(ProcessedEvent)
+                        .where(ProcessedEvent.platform == platform, ProcessedEvent.event_id.in_(ids),
+                               ProcessedEvent.status == "received")
+                        .values(claimed_until=utcnow() + EVENT_LEASE))
+
+
+async def take_stale_events(sessions: Sessions, platform: str, limit: int = 20) -> list[tuple[str, bytes]]:
+    """Events acknowledged but never finished whose handler's lease ran out: taken over (leased) here."""
+    now = utcnow()
+    stale = and_(ProcessedEvent.platform == platform, ProcessedEvent.status == "received",
+                 ProcessedEvent.payload_enc.is_not(None), ProcessedEvent.claimed_until < now)
+    async with sessions() as s:
+        rows = (await s.execute(select(ProcessedEvent.event_id, ProcessedEvent.payload_enc).where(stale)
+                                .order_by(ProcessedEvent.received_at).limit(limit))).all()
+    taken = []
+    for event_id, payload in rows:
+        async with sessions() as s, s.begin():
+            result = await s.execute(update(ProcessedEvent).where(stale, ProcessedEvent.event_id == event_id)
+                                     .values(claimed_until=now + EVENT_LEASE))
+        if result.rowcount:
+            taken.append((event_id, bytes(payload)))
+    return taken
 
 
 async def event_status(sessions: Sessions, platform: str, event_id: str) -> str | None:

@@ -106,3 +106,33 @@ async def test_an_outbox_row_is_leased_to_one_sender(db_url: str) -> None:
     finally:
         for e in engines:
             await e.dispose()
+
+
+async def test_event_leases_are_renewed_and_stale_ones_taken_once(db_url: str) -> None:
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from bot.store.models import ProcessedEvent
+
+    engines = [make_engine(db_url), make_engine(db_url)]
+    try:
+        a, b = (make_sessions(e) for e in engines)
+        assert await store.claim_event(a, "line", "e1", b"sealed")
+        assert await store.claim_event(a, "line", "e2", None)            # no payload: cannot be re-run
+        past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+        async with a() as s, s.begin():
+            await s.execute(update(ProcessedEvent).values(claimed_until=past))
+        await store.renew_events(a, "line", ["e1"])                        # a live handler's heartbeat
+        assert await store.take_stale_events(b, "line") == []
+        async with a() as s, s.begin():
+            await s.execute(update(ProcessedEvent).values(claimed_until=past))
+        taken = await asyncio.gather(store.take_stale_events(a, "line"), store.take_stale_events(b, "line"))
+        assert sorted(len(t) for t in taken) == [0, 1] and [e for t in taken for e, _ in t] == ["e1"]
+        await store.finish_event(a, "line", "e1")
+        async with a() as s, s.begin():
+            await s.execute(update(ProcessedEvent).values(claimed_until=past))
+        assert await store.take_stale_events(b, "line") == []              # done events never come back
+    finally:
+        for e in engines:
+            await e.dispose()

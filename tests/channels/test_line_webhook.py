@@ -324,3 +324,50 @@ async def test_messages_line_refuses_are_not_pushed(client, fake_line):
     fake_line.plan("/v2/bot/message/reply", Planned(400))
     await post(client, ev.body(ev.text("こんにちは", user=U1, reply_token=tok)))
     assert fake_line.calls_to("/v2/bot/message/push") == [] and fake_line.delivered == []
+
+
+async def test_an_event_whose_handler_died_is_taken_over_once(client, fake_line, conversation, cipher,
+                                                               channel_settings):
+    """A 200 was given, then the process died: the event is kept (encrypted) and re-run when its lease ends."""
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    event = ev.text("こんにちは", user=U1, reply_token=fake_line.new_reply_token(U1))
+    engine = make_engine(channel_settings.database_url)
+    sessions = make_sessions(engine)
+    try:
+        assert await store.claim_event(sessions, "line", event["webhookEventId"],
+                                       cipher.encrypt(json.dumps(event, ensure_ascii=False)))
+        async with sessions() as s:
+            row = await s.get(ProcessedEvent, ("line", event["webhookEventId"]))
+            assert b"\\u3053" not in row.payload_enc and "こんにちは".encode() not in row.payload_enc
+        channel = client.app[LINE_CHANNEL]
+        assert await channel.recover() == 0                  # its handler may still be working
+        async with sessions() as s, s.begin():
+            await s.execute(update(ProcessedEvent).values(claimed_until=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
+        assert await channel.recover() == 1
+        await channel.drain()
+        assert await channel.recover() == 0
+        assert [i.text for i in conversation.seen] == ["こんにちは"]
+        assert len(fake_line.delivered) == 1
+        async with sessions() as s:
+            row = await s.get(ProcessedEvent, ("line", event["webhookEventId"]))
+            assert row.status == "done" and row.payload_enc is None     # the text is not kept once done
+        body = ev.body(event)                                   # and a redelivery is still skipped
+        await post(client, body)
+        assert len(conversation.seen) == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_webhook_events_are_kept_encrypted_only_until_done(client, fake_line, channel_settings):
+    event = ev.text("ひみつ", user=U1, reply_token=fake_line.new_reply_token(U1))
+    await post(client, ev.body(event))
+    engine = make_engine(channel_settings.database_url)
+    try:
+        async with make_sessions(engine)() as s:
+            row = await s.get(ProcessedEvent, ("line", event["webhookEventId"]))
+            assert row.status == "done" and row.payload_enc is None and row.claimed_until is None
+    finally:
+        await engine.dispose()

@@ -175,3 +175,30 @@ async def test_staff_group_announcements_are_sent_to_the_group(client, fake_tele
         assert fake_telegram.texts_to(-1001234567890) == ["新しい相談票 FJ-2026-000001"]
     finally:
         await engine.dispose()
+
+
+async def test_an_update_whose_handler_died_is_taken_over_once(client, fake_telegram, conversation, cipher,
+                                                                channel_settings):
+    import datetime as dt
+    import json
+
+    from sqlalchemy import update
+
+    from bot.store.models import ProcessedEvent
+
+    u = up.text("こんにちは", chat_id=CHAT)
+    engine = make_engine(channel_settings.database_url)
+    sessions = make_sessions(engine)
+    try:
+        assert await store.claim_event(sessions, "telegram", str(u["update_id"]), cipher.encrypt(json.dumps(u)))
+        async with sessions() as s, s.begin():
+            await s.execute(update(ProcessedEvent).values(claimed_until=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
+        channel = client.app[TELEGRAM_CHANNEL]
+        assert await channel.recover() == 1
+        await channel.drain()
+        assert await channel.recover() == 0
+        assert fake_telegram.texts_to(CHAT) == ["どんなことでこまっていますか。"]
+        assert (await post(client, u)).status == 200            # Telegram repeating it: skipped
+        assert len(conversation.seen) == 1
+    finally:
+        await engine.dispose()

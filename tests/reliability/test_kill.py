@@ -147,12 +147,6 @@ async def test_killed_mid_intake_the_conversation_resumes(server: Server, fake_l
     assert Cipher(server.env["SCRUM_ENCRYPTION_KEY"]).decrypt(ticket.summary_enc) == SUMMARY
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "channels bug, reported: the LINE webhook claims an event in processed_event and answers 200 before "
-    "the work is done (bot/channels/line.py webhook → spawn(_process)). Killed in between, the event "
-    "stays 'received' forever: LINE does not redeliver a 200, nothing re-runs it at start-up, and the "
-    "resident's message is never answered. Keep the (encrypted) event with the claim and re-run stale "
-    "'received' events at start-up, or answer 200 only after the event is durable in a work queue."))
 async def test_killed_between_the_200_and_the_answer_loses_no_message(server: Server, fake_line: FakeLineApi) -> None:
     uid = ev.user_id(902)
     fake_line.plan("/v2/bot/chat/loading/start", Planned(202, delay=2.5, apply=True))   # the bot is mid-work
