@@ -150,6 +150,7 @@ class CrisisScreen:
         self._urgent = forms(data.get("urgent", ()), normalise, read)
         # a euphemism cancelled by a benign cause before it in its clause (仕事を終わりにしたい)
         self._guarded = {normalise(str(k)): forms(v, normalise, read) for k, v in (data.get("guarded") or {}).items()}
+        self._clause_frames = forms(data.get("clause_frames", ()), normalise, read)
         self._kind_frames = {str(k): forms(v, normalise, read) for k, v in (data.get("kind_frames") or {}).items()}
         # regular expressions over the hiragana reading (any script, any conjugation): しに(たい|たか|てえ)…
         self.patterns = tuple(
@@ -200,9 +201,13 @@ class CrisisScreen:
             sent_start = m.end()
         before = stream[max(sent_start, start - self._window):start]
         guard = self._guarded.get(term)
-        if guard is not None:
-            clause_start = max((m.end() for m in _CLAUSE_END.finditer(stream, 0, start)), default=0)
-            if guard.within(stream[clause_start:start], kana):
+        clause_start = max((m.end() for m in _CLAUSE_END.finditer(stream, 0, start)), default=0)
+        if guard is not None and guard.within(stream[clause_start:start], kana):
+            return True
+        if self._clause_frames.within(stream[clause_start:start], kana):     # ぽっくり死にたい (in jest)
+            sent_end_m = _SENTENCE_END.search(stream, end)
+            sentence = stream[sent_start:sent_end_m.start() if sent_end_m else len(stream)]
+            if not self._present.within(sentence, kana):
                 return True
         frames = self._kind_frames.get(kind)
         if self._prefix.within(before, kana) or (frames is not None and frames.within(before, kana)):
@@ -280,8 +285,8 @@ class CrisisScreen:
                                                (reading, self._reading_index, reading_starts, False)):
             taken_until = -1
             for i, needle, term in index.finditer(stream):
-                if term.text in hit_terms or i < taken_until:
-                    continue
+                if term.text in hit_terms or i + len(needle) <= taken_until:
+                    continue           # inside a longer term found here (待ち伏せ reaching past 家の前で待 is not)
                 if not is_text and (term.text in seen_on_text or any(term.text in h for h in hit_terms)):
                     continue           # already found, in a longer form, on the text
                 if not is_text and any(a < i + len(needle) and i < b for a, b in read_spans):
