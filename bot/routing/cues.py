@@ -16,6 +16,9 @@ from bot.catalogue.model import Service
 from bot.routing.literal import LiteralIndex
 
 
+_KANJI_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 1}   # 十代 = the 10s
+
+
 @dataclass(frozen=True, slots=True)
 class Found:
     ages: tuple[tuple[int, int], ...]      # age ranges of the people mentioned
@@ -44,7 +47,10 @@ class Cues:
         stated: list[tuple[int, int]] = []
         for rx, kind, base, stage in self.age_patterns:
             for m in rx.finditer(text):
-                n = int(m.group(1))
+                g = m.group(1)
+                n = int(g) if g.isdigit() else _KANJI_DIGITS.get(g, -1)
+                if n < 0:
+                    continue
                 if kind == "years" and n <= 120:
                     ages.append((n, n))
                     stated.append((n, n))
@@ -59,6 +65,11 @@ class Cues:
                     stated.append((base + n, base + n + 1))
                     if stage:
                         stages.append(stage)
+                elif kind in ("over", "under", "around", "mid"):   # 40過ぎ, 40手前, 40前後, 40半ば
+                    lo, hi = {"over": (n, n + 9), "under": (n - 4, n - 1), "around": (n - 3, n + 3),
+                              "mid": (n + 3, n + 7)}[kind]
+                    ages.append((lo, hi))
+                    stated.append((lo, hi))
                 elif kind == "pregnancy":
                     stages.append("妊娠中")
                 else:

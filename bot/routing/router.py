@@ -27,7 +27,8 @@ from bot.routing.tokenise import Analysis, SudachiTokeniser, Tokeniser
 MAX_CHARS = 1000          # what is analysed of one inquiry (the crisis screen reads all of it)
 CUE_BONUS, CUE_MALUS = 0.35, 0.3
 PHRASE_PART = 0.6         # weight of the words of a several-word keyword, relative to a one-word keyword
-AGE_TERM = "「年齢」"      # how the age evidence shows in the explanation
+AGE_TERM = "@年齢"        # the age evidence in the explanation (a cue: never a need of its own) ...
+AGE_PERSON = "「年齢」"    # ... unless the message names several people: then it tells one of them apart
 AGE_EVIDENCE = 2.5       # a stated age inside a desk's own age range (19歳 → a 15–39 desk)
 PARTICIPATION_BONUS = 0.4
 VISIT_BONUS, VISIT_MALUS = 0.4, 0.5   # desks that visit: asked for a visit / not asked
@@ -142,7 +143,10 @@ class Router:
                 if AGE_EVIDENCE > 0 and found.stated_ages and self.age_ranges.get(sid) is not None:
                     # a desk defined by an age range, and a stated age inside it: that is evidence
                     s += AGE_EVIDENCE
-                    scored.contrib.setdefault(sid, {})[AGE_TERM] = AGE_EVIDENCE
+                    # with several people named (80代の父と35歳の兄) the age tells one person's need
+                    # apart, and counts for a second need; otherwise it is a cue only
+                    several = found.people >= 2 or len(found.stated_ages) >= 2
+                    scored.contrib.setdefault(sid, {})[AGE_PERSON if several else AGE_TERM] = AGE_EVIDENCE
                 s *= 1 + CUE_BONUS
                 cue_effects[sid] = "fits"
             elif fit < 0:
@@ -231,7 +235,7 @@ class Router:
         if len(ranked) < 2:
             return False
         words = {t.strip("~「」") for t in contrib.get(ranked[0][0], {})
-                 if not t.startswith(SYN) and t != AGE_TERM and not self.expander.is_light(t)}
+                 if not t.startswith(SYN) and t not in (AGE_TERM, AGE_PERSON) and not self.expander.is_light(t)}
         if len(words) != 1:
             return False
         other = {t.strip("~「」") for t in contrib.get(ranked[1][0], {}) if not t.startswith(SYN)}

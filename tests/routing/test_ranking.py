@@ -135,7 +135,7 @@ def test_city_business_families_are_declined(fuji_router, text):
 def test_a_stated_age_is_evidence_for_a_desk_defined_by_age(fuji_router):
     res = fuji_router.route("22歳、働いたことがなくて将来が見えない")
     assert res.matches[0].id == "wakamono_kokokara"
-    assert "「年齢」" in res.explanation["terms"]["wakamono_kokokara"]
+    assert "@年齢" in res.explanation["terms"]["wakamono_kokokara"]
 
 
 @pytest.mark.sudachi
@@ -144,3 +144,24 @@ def test_the_other_citys_catalogue_still_routes_with_the_new_stages(other_router
     assert other_router.visiting == frozenset()
     res = other_router.route("ペットボトルの回収は何曜日ですか")
     assert res.outcome is Outcome.OUT_OF_SCOPE
+
+
+@pytest.mark.parametrize(("text", "age"), [
+    ("四十代の兄", (40, 49)), ("十代の娘", (10, 19)), ("40過ぎの息子", (40, 49)),
+    ("50手前の弟", (46, 49)), ("30くらいの男性", (27, 33)), ("40半ばの夫", (43, 47)),
+])
+def test_written_out_and_approximate_ages_are_read(text, age):
+    f = cues().extract(text)
+    assert f.ages == (age,) and age in f.stated_ages
+
+
+@pytest.mark.parametrize("text", ["10年過ぎた", "20分くらい待った", "途中3回休んだ"])
+def test_durations_and_counts_are_not_ages(text):
+    assert cues().extract(text).ages == ()
+
+
+@pytest.mark.sudachi
+def test_an_age_alone_is_not_a_second_need_but_tells_a_second_person_apart(fuji_router):
+    one = fuji_router.route("23歳、ハローワークで仕事探しをしているけど面接が続けて落ちる")
+    assert one.outcome is Outcome.ROUTE
+    assert "「年齢」" not in str(one.explanation["terms"])
