@@ -1,9 +1,12 @@
 """The crisis screen: variants, readings, negation, reported speech, kinds → lines."""
 
+import csv
+from pathlib import Path
+
 import pytest
 
 from bot.routing import data
-from bot.routing.crisis import CrisisScreen, LineRef
+from bot.routing.crisis import CrisisScreen, Forms, LineRef
 from bot.routing.normalise import Normaliser
 
 from routing_fakes import FakeTokeniser
@@ -111,3 +114,96 @@ def test_real_variants_and_kinds(fuji_router, text, kind):
                                   "殺す気か！ってくらい暑い"])                     # hyperbole
 def test_real_near_misses(fuji_router, text):
     assert fuji_router.screen(text) is None
+
+
+# --- the probe set: our own crisis phrasings and near-misses (never the golden sentences) ----------
+PROBE = Path(__file__).parent / "data" / "crisis_probe.tsv"
+
+
+def _probe_rows() -> list[dict[str, str]]:
+    with PROBE.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+def test_probe_file_is_well_formed_and_large_enough():
+    rows = _probe_rows()
+    kinds = {"suicide", "self_harm", "dv", "child_abuse", "abuse", "violence", "emergency",
+             "medical_adult", "medical_child", "child", "youth", "general"}
+    assert all(r["text"] and r["expect"] in kinds | {"none"} for r in rows)
+    assert len({r["text"] for r in rows}) == len(rows), "duplicate probe lines"
+    positives = [r for r in rows if r["expect"] != "none"]
+    assert len(positives) >= 250 and len(rows) - len(positives) >= 150
+    assert {r["expect"] for r in positives} == kinds        # every kind is probed
+
+
+@pytest.mark.sudachi
+def test_probe_crisis_recall_is_total_and_false_alarms_at_most_1_percent(fuji_router):
+    rows = _probe_rows()
+    missed = [r["text"] for r in rows if r["expect"] != "none" and fuji_router.screen(r["text"]) is None]
+    alarms = [r["text"] for r in rows if r["expect"] == "none" and fuji_router.screen(r["text"]) is not None]
+    negatives = sum(r["expect"] == "none" for r in rows)
+    assert missed == []
+    assert len(alarms) <= 0.01 * negatives, alarms
+
+
+@pytest.mark.sudachi
+def test_probe_kind_leads_with_the_right_lines_for_most_lines(fuji_router):
+    rows = [r for r in _probe_rows() if r["expect"] != "none"]
+    right = sum(1 for r in rows if (h := fuji_router.screen(r["text"])) is not None and h.kind == r["expect"])
+    assert right >= 0.9 * len(rows), f"kind right for {right}/{len(rows)}"
+
+
+# --- the filters, one by one (fake tokeniser: pure) -------------------------------------------------
+def test_suppressor_readings_apply_on_kana_only_and_when_long_enough():
+    forms = Forms(["亡くなっ", "防止"], ["なくなっ", "ぼうし", "とはおもわない"])
+    assert not forms.within("わからなくなった", kana=False)        # text: only the written forms
+    assert not forms.within("わからなくなった", kana=True)         # なくなっ is too short to tell
+    assert forms.within("しにたいとはおもわない", kana=True)        # a long reading tells
+    assert forms.starts("ぼうしのこうざ", kana=True)               # right after a term, 3 kana suffice
+    assert not forms.starts("ぼうしのこうざ", kana=False)
+
+
+@pytest.fixture(scope="module")
+def screen_words():
+    """A fake tokeniser that knows a few words with their readings."""
+    words = {"逝きたい": "イキタイ", "行きたい": "イキタイ", "死にたい": "シニタイ", "死に": "シニ",
+             "仕事": "シゴト", "人生": "ジンセイ", "蚊": "カ", "刺され": "ササレ", "虐待": "ギャクタイ"}
+    norm = Normaliser(data.load("normalise")["replace"])
+    tok = FakeTokeniser(words)
+    scr = CrisisScreen(data.load("crisis"), norm, lambda t: tok.analyse(t).reading, LINES)
+    return lambda text: scr.screen(norm(text), tok.analyse(norm(text)))
+
+
+def test_a_reading_written_with_other_kanji_is_another_word(screen_words):
+    assert screen_words("病院に行きたいです") is None              # いきたい, but not 逝きたい
+    assert screen_words("もう逝きたいです") is not None
+
+
+def test_a_euphemism_with_a_benign_object_in_its_clause_is_not_a_crisis(screen_words):
+    assert screen_words("今の仕事を終わりにしたい、転職の相談") is None
+    assert screen_words("人生を終わりにしたい") is not None
+
+
+def test_kind_frames_cancel_only_their_kinds(screen_words):
+    assert screen_words("蚊に刺されてかゆい") is None              # a pest frame: not violence
+    assert screen_words("試合で負けて死にたい") is not None        # the sport frame is no suicide frame
+
+
+def test_suspicion_outweighs_a_negation_word(screen_words):
+    assert screen_words("隣のおばあさん、虐待ではないかと思う") is not None
+    assert screen_words("虐待ではないと思うけど、隣の子の様子が気になる") is None
+
+
+def test_jest_frame_holds_in_its_clause_unless_the_writer_means_it(screen_words):
+    assert screen_words("ぽっくり死にたいねと笑って話してる") is None
+    assert screen_words("ぽっくり死にたい、本気で") is not None
+
+
+def test_reading_patterns_catch_conjugations_and_text_patterns_counts(screen_words):
+    assert screen_words("死にたか") is not None                     # dialect ending, on the reading
+    assert screen_words("処方薬を50錠飲んだ") is not None           # a text pattern with a count
+    assert screen_words("4にたい") is not None
+
+
+def test_a_longer_weak_term_does_not_hide_a_strong_one_reaching_past_it(screen_words):
+    assert screen_words("家の前で待ち伏せされている") is not None
