@@ -150,6 +150,7 @@ class CrisisScreen:
         self._urgent = forms(data.get("urgent", ()), normalise, read)
         # a euphemism cancelled by a benign cause before it in its clause (仕事を終わりにしたい)
         self._guarded = {normalise(str(k)): forms(v, normalise, read) for k, v in (data.get("guarded") or {}).items()}
+        self._signal_groups = tuple(frozenset(g) for g in data.get("signal_groups", ()))
         self._clause_frames = forms(data.get("clause_frames", ()), normalise, read)
         self._kind_frames = {str(k): forms(v, normalise, read) for k, v in (data.get("kind_frames") or {}).items()}
         # regular expressions over the hiragana reading (any script, any conjugation): しに(たい|たか|てえ)…
@@ -405,7 +406,7 @@ class CrisisScreen:
         if occ and self._medical_resolved.within(norm, kana_msg):
             occ = [o for o in occ if not o.kind.startswith("medical")]   # "頭を打ったけど異常なし"
         strong = [o for o in occ if not o.term.weak]
-        if not strong and len({o.term.text for o in occ}) < 2 and not (occ and len(norm) <= self._short):
+        if not strong and not self._weak_add_up(occ) and not (occ and len(norm) <= self._short):
             if not (occ and self._urgent.within(norm, kana_msg)):
                 return None
         deciding = strong or occ
@@ -414,6 +415,12 @@ class CrisisScreen:
         others = sorted({o.kind for o in occ} - set(kinds), key=lambda k: rank.get(k, len(rank)))
         return CrisisHit(kind=kinds[0], terms=tuple(dict.fromkeys(o.term.text for o in occ)),
                          line_ids=self.lines_for(kinds + others))
+
+    def _weak_add_up(self, occ: Sequence[Occurrence]) -> bool:
+        """Two weak signs make a crisis when they speak of the same danger (夜間に + 眠れない do not)."""
+        if not self._signal_groups:
+            return len({o.term.text for o in occ}) >= 2
+        return any(len({o.term.text for o in occ if o.kind in g}) >= 2 for g in self._signal_groups)
 
     def lines_for(self, kinds: Sequence[str]) -> tuple[str, ...]:
         """Catalogue crisis lines for these kinds in order, verified first, then by priority."""
