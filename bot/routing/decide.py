@@ -33,6 +33,7 @@ class Params:
     foreign_min: int = 2            # nouns no desk knows that make a weak message someone else's topic
     multi_words: int = 2            # a second need shows in two words of its own ...
     multi_single: float = 5.0       # ... or in one declared keyword found whole (≈ term + phrase bonus)
+    compare_ratio: float = 0.4      # a comparison between desks this close asks which
     topic_ratio: float = 0.4        # a vague ask about one word several desks share: this close asks
     syn_second: float = 0.7         # how much a synonym group's evidence counts for a second need
 
@@ -49,6 +50,7 @@ class Signals:
     strong: float = 0.0                      # the best desk's evidence without light words
     short: bool = False                      # a few characters only ("あの", "親のことで")
     short_topic: bool = False                # one short sentence ("赤ちゃんのことで聞きたい")
+    compare: bool = False                    # the writer compares desks (AとBって何が違う, どっちに)
     one_topic: bool = False                  # the best desk's evidence is one word that the next desk shares too
 
 
@@ -129,6 +131,10 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
         if top < p.weak * 1.5:
             return Decision(Outcome.OUT_OF_SCOPE, order, (), f"no welfare need ({top:.2f})")
         return Decision(Outcome.CLARIFY, order, (), f"weak evidence {top:.2f}")
+
+    # a comparison (AとBって何が違う, どっちに) is one question about two desks, not two needs: ask which
+    if signals.compare and len(ranked) > 1 and ranked[1][1] >= p.compare_ratio * top:
+        return Decision(Outcome.CLARIFY, order, (), f"compares desks: {ranked[1][1] / top:.2f}")
 
     # several independent needs?
     needs = [ranked[0][0]]

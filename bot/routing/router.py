@@ -67,6 +67,7 @@ class Router:
     participation_words: tuple[str, ...]
     participatory: frozenset[str]
     visit_words: tuple[str, ...] = ()
+    compare_words: tuple[str, ...] = ()     # 何が違う, どっちに: the writer compares desks
     topic_markers: tuple[str, ...] = ()     # のことで, について: the message names a topic, not a need
     visiting: frozenset[str] = frozenset()
     params: Params = Params()
@@ -185,6 +186,7 @@ class Router:
                           light_only=light_only, strong=strong, short_topic=len(norm) <= SHORT_TOPIC,
                           participation=participation, foreign=foreign,
                           short=len(norm) <= SHORT,
+                          compare=any(w in text for w in self.compare_words),
                           one_topic=any(m in text for m in self.topic_markers) and self._one_topic(ranked, contrib))
         d = decide(ranked, contrib, signals, self.params, self.fields, self.age_ranges, self.key_terms)
         order = list(d.order)
@@ -340,6 +342,7 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None) -> Ro
         participation_words=part_words,
         visit_words=visit_words,
         topic_markers=tuple(dict.fromkeys(normalise(w) for w in scope.get("topic_markers", ()))),
+        compare_words=tuple(dict.fromkeys(normalise(w) for w in scope.get("compare", ()))),
         visiting=frozenset(
             s.id for s in catalogue.services if s.routable and any(
                 w in normalise(" ".join([s.name, *s.aliases])) for w in visit_words)),

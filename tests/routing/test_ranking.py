@@ -165,3 +165,18 @@ def test_an_age_alone_is_not_a_second_need_but_tells_a_second_person_apart(fuji_
     one = fuji_router.route("23歳、ハローワークで仕事探しをしているけど面接が続けて落ちる")
     assert one.outcome is Outcome.ROUTE
     assert "「年齢」" not in str(one.explanation["terms"])
+
+
+def test_a_comparison_between_desks_is_clarified():
+    ranked = [("elder", 7.0), ("money", 5.0)]
+    contrib = {"elder": {"介護": 7.0}, "money": {"借金": 5.0}}
+    fields = {"elder": frozenset({"x"}), "money": frozenset({"x"})}   # one field: never a multi
+    assert decide(ranked, contrib, Signals(strong=7.0), P, fields).outcome is Outcome.ROUTE
+    assert decide(ranked, contrib, Signals(strong=7.0, compare=True), P, fields).outcome is Outcome.CLARIFY
+
+
+@pytest.mark.sudachi
+def test_asking_how_two_desks_differ_gets_a_question(fuji_router):
+    for text in ("就労支援とココカラって、どっちに相談すればいい？", "地区のサロンと介護予防の体操教室の違いは何ですか"):
+        res = fuji_router.route(text)
+        assert res.outcome is Outcome.CLARIFY and len(res.matches) >= 2
