@@ -80,6 +80,7 @@ class Term:
     by_context: bool
     kana_only: bool
     ascii_word: bool
+    companion: bool = False  # only adds to another weak sign (a young writer: 高校生です)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +156,8 @@ class CrisisScreen:
         self._kind_frames = {str(k): forms(v, normalise, read) for k, v in (data.get("kind_frames") or {}).items()}
         # regular expressions over the hiragana reading (any script, any conjugation): しに(たい|たか|てえ)…
         self.patterns = tuple(
-            Pattern(Term(str(q["name"]), "", q["kind"], bool(q.get("weak")), bool(q.get("by_context")), False, False),
+            Pattern(Term(str(q["name"]), "", q["kind"], bool(q.get("weak") or q.get("companion")),
+                         bool(q.get("by_context")), False, False, bool(q.get("companion"))),
                     re.compile(str(q["re"])), frozenset(str(q.get("kanji", ""))), q.get("stream") == "text")
             for q in data.get("patterns", ()))
         self.lines = tuple(lines)
@@ -406,8 +408,9 @@ class CrisisScreen:
         if occ and self._medical_resolved.within(norm, kana_msg):
             occ = [o for o in occ if not o.kind.startswith("medical")]   # "頭を打ったけど異常なし"
         strong = [o for o in occ if not o.term.weak]
-        if not strong and not self._weak_add_up(occ) and not (occ and len(norm) <= self._short):
-            if not (occ and self._urgent.within(norm, kana_msg)):
+        signs = [o for o in occ if not o.term.companion]
+        if not strong and not (signs and self._weak_add_up(occ)) and not (signs and len(norm) <= self._short):
+            if not (signs and self._urgent.within(norm, kana_msg)):
                 return None
         deciding = strong or occ
         rank = {k: i for i, k in enumerate(self.priority)}
