@@ -17,6 +17,7 @@ import contextlib
 import json
 import logging
 import re
+import time
 import uuid
 import weakref
 from collections.abc import AsyncIterator, Sequence
@@ -75,6 +76,7 @@ MAX_ALT_TEXT = 400
 LOADING_SECONDS = 20        # 5–60, multiple of 5
 OUTBOX_MAX_RUNS = 8         # delivery runs per outbox row before it is left for an operator
 OUTBOX_INTERVAL = 2.0       # seconds between sweeps (outbox, event leases, recovery)
+REPLY_TOKEN_BUDGET = 50.0   # seconds after the event within which the reply token is used
 WORKERS = 4                 # events handled at once (the rest wait, acknowledged)
 _TEL = re.compile(r"[0-9#][0-9-]{1,15}")
 
@@ -180,6 +182,15 @@ def render(replies: Sequence[Reply]) -> list[Message]:
                 for c in reply.choices[:MAX_QUICK_REPLIES]])
         out += msgs
     return out
+
+
+def _usable_token(event: Any) -> str | None:
+    """The event's reply token while it can still be trusted (LINE: use within about a minute)."""
+    token = getattr(event, "reply_token", None)
+    stamp = getattr(event, "timestamp", None)
+    if token and isinstance(stamp, int) and time.time() * 1000 - stamp > REPLY_TOKEN_BUDGET * 1000:
+        return None        # too old (a slow turn, or an event taken over after a crash): push instead
+    return token
 
 
 def _raw_events(body: str) -> dict[str, dict[str, Any]]:
@@ -347,7 +358,7 @@ class LineChannel:
         key = user_key(uid)
         if isinstance(event, FollowEvent):
             await store.set_reachable(self._sessions, key, NAME, True)
-            await self.deliver(uid, event.reply_token, [Reply(texts.GREETING)])
+            await self.deliver(uid, _usable_token(event), [Reply(texts.GREETING)])
         elif isinstance(event, UnfollowEvent):
             await store.set_reachable(self._sessions, key, NAME, False)
         elif isinstance(event, UnsendEvent):
@@ -357,9 +368,9 @@ class LineChannel:
             metrics.record_message(NAME)
             with metrics.time_message(NAME):
                 await self._show_loading(uid)
-                await self.deliver(uid, event.reply_token, await self._converse(inbound))
+                await self.deliver(uid, _usable_token(event), await self._converse(inbound))
         elif isinstance(event, MessageEvent):       # sticker, image, video, audio, file, location
-            await self.deliver(uid, event.reply_token, [Reply(texts.NON_TEXT)])
+            await self.deliver(uid, _usable_token(event), [Reply(texts.NON_TEXT)])
 
     async def _converse(self, inbound: Inbound) -> list[Reply]:
         if self._conversation is None:

@@ -371,3 +371,12 @@ async def test_webhook_events_are_kept_encrypted_only_until_done(client, fake_li
             assert row.status == "done" and row.payload_enc is None and row.claimed_until is None
     finally:
         await engine.dispose()
+
+
+async def test_an_old_event_is_answered_by_push_not_on_its_reply_token(client, fake_line):
+    tok = fake_line.new_reply_token(U1)
+    event = {**ev.text("こんにちは", user=U1, reply_token=tok), "timestamp": ev.text("x", user=U1, reply_token="t")[
+        "timestamp"] - 55_000}
+    await post(client, ev.body(event))
+    assert fake_line.calls_to("/v2/bot/message/reply") == []
+    assert [d["kind"] for d in fake_line.delivered] == ["push"]
