@@ -45,7 +45,10 @@ class Cues:
         stages: list[str] = []
         words: list[str] = []
         stated: list[tuple[int, int]] = []
+        has_digit = any(ch.isdigit() for ch in text)
         for rx, kind, base, stage in self.age_patterns:
+            if not has_digit and "\\d" in rx.pattern:
+                continue                        # most patterns need a digit: skip them cheaply
             for m in rx.finditer(text):
                 g = m.group(1)
                 n = int(g) if g.isdigit() else _KANJI_DIGITS.get(g, -1)

@@ -22,6 +22,7 @@ FIELD_WEIGHTS: Mapping[str, float] = {
 }
 K1, B = 1.2, 0.4
 PHRASE_BONUS = 1.5        # a whole keyword/alias/name found verbatim
+FUZZY_MAX_LEN = 8         # longest phrase matched typo-tolerantly
 FUZZY_CUTOFF = 84         # rapidfuzz ratio for a typo'd keyword
 
 
@@ -59,7 +60,8 @@ class Index:
         self.postings = post
         self.phrases = {p: dict(s) for p, s in phrases.items()}
         self._phrase_index = LiteralIndex((p, p) for p in self.phrases)
-        self.fuzzy_choices = [p for p in self.phrases if len(p) >= 4]
+        # typos are looked for in word-sized phrases (4 to 8 characters: ﾎｲｸｴﾝ, 保育えん), not in long ones
+        self.fuzzy_choices = [p for p in self.phrases if 4 <= len(p) <= FUZZY_MAX_LEN]
 
     @property
     def vocabulary(self) -> frozenset[str]:
