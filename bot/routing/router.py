@@ -36,6 +36,7 @@ VISIT_EVIDENCE = 1.5     # what asking for a visit weighs for them (a found phra
 KANA_SHARE, KANA_WEIGHT = 0.6, 0.8   # kana-written inquiries: share of kana, weight of reading matches
 SHORT_TOPIC = 16          # characters: one short sentence about one topic
 SHORT = 6                 # characters: a message this short with no desk words gets a question
+FUZZY_TEXT = 80            # typos are looked for in short messages (a long one says enough in other words)
 FUZZY_BELOW = 2.2         # exact evidence under which typo-tolerant matching is tried
 
 
@@ -130,7 +131,7 @@ class Router:
             t.norm for t in analysis.tokens if t.pos == "名詞" and len(t.surface) >= 2 and t.norm not in vocab
             and not self.expander.is_light(t.norm) and t.norm not in self.expander.word_groups))
         # typos matter when little matched and some word is unknown (ﾎｲｸｴﾝ, 保育えん)
-        if foreign and max(scored.totals.values(), default=0.0) < FUZZY_BELOW:
+        if foreign and len(text) <= FUZZY_TEXT and max(scored.totals.values(), default=0.0) < FUZZY_BELOW:
             scored = self.index.add_fuzzy(norm[:MAX_CHARS], scored)
         found = self.cues.extract(text, hits=lit["cue"])
         totals: dict[str, float] = {}
