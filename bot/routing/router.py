@@ -116,8 +116,10 @@ class Router:
                 lit["cue"].append((i, payload))
             else:
                 lit[tag].append(payload)
-        for _i, _s, (tag, payload) in self.kana_scope.finditer(to_hiragana(norm)):
-            lit[tag].append(payload)
+        hira = to_hiragana(norm)
+        if hira != norm:    # katakana written (ジュウミンヒョウ): read the scope words on its hiragana too
+            for _i, _s, (tag, payload) in self.kana_scope.finditer(hira):
+                lit[tag].append(payload)
         terms = self.expander.terms(analysis, text, hits=lit["synonym"])
         kana_terms, kana_phrases = self._kana_terms(norm[:MAX_CHARS])
         for t, w in kana_terms.items():
