@@ -87,6 +87,7 @@ class Term:
 class Occurrence:
     term: Term
     kind: str
+    span: tuple[int, int, int] = (-1, 0, 0)   # (stream: 0 text, 1 reading; start; end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,22 @@ class LineRef:
     kinds: tuple[str, ...]
     verified: bool
     priority: int
+
+
+def _distinct(occ: Sequence[Occurrence]) -> int:
+    """How many signs these are: terms that overlap on the same stream are one sign
+    (誰かに話を聞いて and 話を聞いてほしい are one request)."""
+    taken: list[tuple[int, int, int]] = []
+    n = 0
+    for o in sorted(occ, key=lambda o: (o.span[0], o.span[1])):
+        stream, a, b = o.span
+        if stream >= 0 and any(s == stream and a < e and st < b for s, st, e in taken):
+            continue
+        if any(o.term.text == t.term.text for t in occ if t is not o and t.span < o.span):
+            continue
+        taken.append(o.span)
+        n += 1
+    return n
 
 
 class CrisisScreen:
@@ -316,7 +333,7 @@ class CrisisScreen:
                             j = reading.find(term.reading, j + 1)
                 if self._suppressed(stream, i, end, kana_msg or not is_text, term.text, term.kind):
                     continue
-                found.append(Occurrence(term, self._kind(term, stream, i, end)))
+                found.append(Occurrence(term, self._kind(term, stream, i, end), (0 if is_text else 1, i, end)))
                 hit_terms.add(term.text)
                 taken_until = end          # a shorter term inside this one is the same word
         if self.patterns:
@@ -335,7 +352,7 @@ class CrisisScreen:
                     continue               # inside a lexicon term already found
                 if self._suppressed(norm, i, end, kana_msg, term.text, term.kind):
                     continue
-                found.append(Occurrence(term, self._kind(term, norm, i, end)))
+                found.append(Occurrence(term, self._kind(term, norm, i, end), (0, i, end)))
                 hit_terms.add(term.text)
         return found
 
@@ -352,7 +369,8 @@ class CrisisScreen:
                 for m in pat.regex.finditer(norm):
                     if self._suppressed(norm, m.start(), m.end(), kana_msg, pat.term.text, pat.term.kind):
                         continue
-                    out.append(Occurrence(pat.term, self._kind(pat.term, norm, m.start(), m.end())))
+                    out.append(Occurrence(pat.term, self._kind(pat.term, norm, m.start(), m.end()),
+                                          (0, m.start(), m.end())))
                     hit_terms.add(pat.term.text)
                     break
                 continue
@@ -366,7 +384,7 @@ class CrisisScreen:
                     continue
                 if self._suppressed(reading, i, end, True, pat.term.text, pat.term.kind):
                     continue
-                out.append(Occurrence(pat.term, self._kind(pat.term, reading, i, end)))
+                out.append(Occurrence(pat.term, self._kind(pat.term, reading, i, end), (1, i, end)))
                 hit_terms.add(pat.term.text)
                 break
         return out
@@ -395,7 +413,7 @@ class CrisisScreen:
                 end = toks[j].start + len(toks[j].surface)
                 if start >= len(norm) or self._suppressed(norm, start, end, kana_msg, term.text, term.kind):
                     continue
-                out.append(Occurrence(term, self._kind(term, norm, start, end)))
+                out.append(Occurrence(term, self._kind(term, norm, start, end), (0, start, end)))
                 hit_terms.add(term.text)
         return out
 
@@ -421,9 +439,8 @@ class CrisisScreen:
 
     def _weak_add_up(self, occ: Sequence[Occurrence]) -> bool:
         """Two weak signs make a crisis when they speak of the same danger (夜間に + 眠れない do not)."""
-        if not self._signal_groups:
-            return len({o.term.text for o in occ}) >= 2
-        return any(len({o.term.text for o in occ if o.kind in g}) >= 2 for g in self._signal_groups)
+        groups = self._signal_groups or (None,)
+        return any(_distinct([o for o in occ if g is None or o.kind in g]) >= 2 for g in groups)
 
     def lines_for(self, kinds: Sequence[str]) -> tuple[str, ...]:
         """Catalogue crisis lines for these kinds in order, verified first, then by priority."""

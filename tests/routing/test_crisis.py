@@ -207,3 +207,15 @@ def test_reading_patterns_catch_conjugations_and_text_patterns_counts(screen_wor
 
 def test_a_longer_weak_term_does_not_hide_a_strong_one_reaching_past_it(screen_words):
     assert screen_words("家の前で待ち伏せされている") is not None
+
+
+@pytest.mark.sudachi
+def test_desk_examples_alarm_only_when_they_report_abuse(fuji_router):
+    """The catalogue's example inquiries are ordinary requests to a desk (生きづらくて話を聞いてほしい is
+    the youth desk's); only the abuse reports among them may show crisis lines first."""
+    from bot.catalogue import load_catalogue
+    from routing_fakes import FUJI
+
+    flagged = {(svc.id, ex, hit.kind) for svc in load_catalogue(FUJI).services if svc.routable
+               for ex in svc.examples if (hit := fuji_router.screen(ex)) is not None}
+    assert {kind for _s, _e, kind in flagged} <= {"abuse", "child_abuse", "dv", "violence"}, flagged
