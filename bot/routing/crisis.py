@@ -102,16 +102,17 @@ def _distinct(occ: Sequence[Occurrence]) -> int:
     """How many signs these are: terms that overlap on the same stream are one sign
     (誰かに話を聞いて and 話を聞いてほしい are one request)."""
     taken: list[tuple[int, int, int]] = []
-    n = 0
+    texts: list[str] = []
     for o in sorted(occ, key=lambda o: (o.span[0], o.span[1])):
         stream, a, b = o.span
         if stream >= 0 and any(s == stream and a < e and st < b for s, st, e in taken):
             continue
-        if any(o.term.text == t.term.text for t in occ if t is not o and t.span < o.span):
+        t = o.term.text        # found on different streams: the same words share three characters
+        if any(t[k:k + 3] in u for u in texts for k in range(len(t) - 2)) or t in texts:
             continue
         taken.append(o.span)
-        n += 1
-    return n
+        texts.append(t)
+    return len(texts)
 
 
 class CrisisScreen:
