@@ -30,6 +30,7 @@ class Params:
     max_needs: int = 3
     oos_word: float = 4.0           # what one out-of-scope word weighs against welfare evidence ...
     oos_share: float = 0.4          # ... when it reaches this share of the best desk's own evidence
+    foreign_many: int = 3           # this many unknown nouns, and no known one, is someone else's topic
     foreign_min: int = 2            # nouns no desk knows that make a weak message someone else's topic
     multi_words: int = 2            # a second need shows in two words of its own ...
     multi_single: float = 5.0       # ... or in one declared keyword found whole (≈ term + phrase bonus)
@@ -44,6 +45,7 @@ class Signals:
     out_of_scope: tuple[str, ...] = ()
     vague: tuple[str, ...] = ()
     foreign: tuple[str, ...] = ()            # nouns no desk knows (給湯器, 二次会): the topic is elsewhere
+    known_nouns: int = -1                    # nouns some desk knows (-1: not counted)
     participation: bool = False              # the writer wants to help or take part (one desk)
     age_known: bool = False                  # an age or life stage was read from the message
     light_only: bool = False                 # the best desk's evidence is only light words (子ども, 相談)
@@ -123,6 +125,9 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
     if signals.light_only and top < p.vague_below:
         if signals.vague or signals.short:
             return Decision(Outcome.CLARIFY, order, (), "only general words (子ども, 家族, 相談)")
+    # the message is about several nouns no desk knows and none that a desk knows: someone else's topic
+    if len(signals.foreign) >= p.foreign_many and signals.known_nouns == 0 and signals.strong < p.oos_override:
+        return Decision(Outcome.OUT_OF_SCOPE, order, (), f"about something else: {', '.join(signals.foreign[:3])}")
     if top < p.route_min:
         if (len(signals.foreign) >= p.foreign_min and top < p.weak * 1.5) or (signals.foreign and top < p.weak):
             return Decision(Outcome.OUT_OF_SCOPE, order, (), f"about something else: {', '.join(signals.foreign[:3])}")

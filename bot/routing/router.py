@@ -129,9 +129,14 @@ class Router:
         phrase_hits = list(dict.fromkeys(lit["phrase"] + [p for p in kana_phrases if p in self.index.phrases]))
         scored = self.index.score(terms, text, hits=phrase_hits)
         vocab = self.index.postings
-        foreign = tuple(dict.fromkeys(
-            t.norm for t in analysis.tokens if t.pos == "名詞" and len(t.surface) >= 2 and t.norm not in vocab
-            and not self.expander.is_light(t.norm) and t.norm not in self.expander.word_groups))
+        toks = analysis.tokens
+        # content nouns, without numbers and their counters (高1, 1ヶ月: ages and durations are cues)
+        nouns = [t.norm for i, t in enumerate(toks) if t.pos == "名詞" and len(t.surface) >= 2
+                 and not any(ch.isdigit() for ch in t.surface)
+                 and not (i and any(ch.isdigit() for ch in toks[i - 1].surface))
+                 and not self.expander.is_light(t.norm)]
+        foreign = tuple(dict.fromkeys(n for n in nouns if n not in vocab and n not in self.expander.word_groups))
+        known_nouns = len({n for n in nouns if n in vocab or n in self.expander.word_groups})
         # typos matter when little matched and some word is unknown (ﾎｲｸｴﾝ, 保育えん)
         if foreign and len(text) <= FUZZY_TEXT and max(scored.totals.values(), default=0.0) < FUZZY_BELOW:
             scored = self.index.add_fuzzy(norm[:MAX_CHARS], scored)
@@ -189,7 +194,7 @@ class Router:
                           light_only=light_only, strong=strong, short_topic=len(norm) <= SHORT_TOPIC,
                           participation=participation, foreign=foreign,
                           short=len(norm) <= SHORT,
-                          compare=any(w in text for w in self.compare_words),
+                          compare=any(w in text for w in self.compare_words), known_nouns=known_nouns,
                           one_topic=any(m in text for m in self.topic_markers) and self._one_topic(ranked, contrib))
         d = decide(ranked, contrib, signals, self.params, self.fields, self.age_ranges, self.key_terms)
         order = list(d.order)

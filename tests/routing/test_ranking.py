@@ -180,3 +180,21 @@ def test_asking_how_two_desks_differ_gets_a_question(fuji_router):
     for text in ("就労支援とココカラって、どっちに相談すればいい？", "地区のサロンと介護予防の体操教室の違いは何ですか"):
         res = fuji_router.route(text)
         assert res.outcome is Outcome.CLARIFY and len(res.matches) >= 2
+
+
+def test_several_unknown_nouns_and_no_known_one_is_someone_elses_topic():
+    ranked = [("money", 3.0)]
+    contrib = {"money": {"払う": 3.0}}
+    s = Signals(foreign=("給湯器", "業者", "見積もり"), known_nouns=0, strong=3.0)
+    assert decide(ranked, contrib, s, P, F).outcome is Outcome.OUT_OF_SCOPE
+    # one noun a desk knows keeps it a welfare question
+    s = Signals(foreign=("給湯器", "業者", "見積もり"), known_nouns=1, strong=3.0)
+    assert decide(ranked, contrib, s, P, F).outcome is not Outcome.OUT_OF_SCOPE
+
+
+@pytest.mark.sudachi
+def test_numbers_and_counters_are_not_unknown_nouns(fuji_router):
+    res = fuji_router.route("高2の娘が2ヶ月前から学校に行かなくなった")
+    assert res.outcome is not Outcome.OUT_OF_SCOPE
+    assert not any(any(ch.isdigit() for ch in w) for w in res.explanation["unknown_words"])
+    assert res.matches[0].id == "wakamono_kokokara"
