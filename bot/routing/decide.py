@@ -174,9 +174,14 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
         age_decided = signals.age_known and ages.get(a) != ages.get(b)   # the stated age chose between them
         if ratio >= p.close_ratio and top < p.close_below and not age_decided:
             return Decision(Outcome.CLARIFY, order, (), f"close: {ratio:.2f} of the best", second)
-        if signals.vague and ratio >= p.vague_ratio and (top < p.vague_below or signals.short_topic):
+        # a keyword of the best desk found whole, that the next one does not declare, names the desk
+        # (母の介護のことで: 「介護」 is 包括's word; 介護予防 only holds it)
+        own_phrase = bool({t for t in contrib.get(a, {}) if t.startswith("「")} -
+                          {t for t in contrib.get(b, {}) if t.startswith("「")})
+        if signals.vague and ratio >= p.vague_ratio and (top < p.vague_below or signals.short_topic) \
+                and not (own_phrase and ratio < p.close_ratio):
             return Decision(Outcome.CLARIFY, order, (), f"vague and close: {ratio:.2f}", second)
-        if signals.vague and signals.one_topic and ratio >= p.topic_ratio:   # 働くことで相談したい
+        if signals.vague and signals.one_topic and ratio >= p.topic_ratio and not own_phrase:   # 障害のある家族のことで
             return Decision(Outcome.CLARIFY, order, (), f"vague and close: {ratio:.2f}", second)
         if not signals.age_known and ratio >= p.age_ratio and ages.get(a) != ages.get(b) \
                 and (bool(fields.get(a, frozenset()) & fields.get(b, frozenset())) or _same_words(a, b, contrib)):

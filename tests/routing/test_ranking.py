@@ -198,3 +198,13 @@ def test_numbers_and_counters_are_not_unknown_nouns(fuji_router):
     assert res.outcome is not Outcome.OUT_OF_SCOPE
     assert not any(any(ch.isdigit() for ch in w) for w in res.explanation["unknown_words"])
     assert res.matches[0].id == "wakamono_kokokara"
+
+
+@pytest.mark.sudachi
+def test_a_desks_own_keyword_found_whole_names_it_even_in_a_vague_ask(fuji_router):
+    # 介護 is a keyword of 包括; 介護予防 only holds the word: no question needed
+    res = fuji_router.route("母の介護のことで相談したい")
+    assert res.outcome is Outcome.ROUTE and res.matches[0].id == "houkatsu"
+    # a word that no desk declares on its own still asks which
+    res = fuji_router.route("障害のある家族のことで聞きたいことがあります")
+    assert res.outcome is Outcome.CLARIFY
