@@ -63,9 +63,9 @@ class Cues:
                 elif kind == "infant":
                     ages.append((0, 0 if n < 12 else 1))
                     stages.append("乳幼児")
-                elif kind == "grade":          # 小4, 中2, 高1: school year n is about age base + n
-                    ages.append((base + n, base + n + 1))
-                    stated.append((base + n, base + n + 1))
+                elif kind == "grade":          # 小4, 中2, 高1: school year n starts at age base + n
+                    ages.append((base + n, base + n))
+                    stated.append((base + n, base + n))
                     if stage:
                         stages.append(stage)
                 elif kind in ("over", "under", "around", "mid"):   # 40過ぎ, 40手前, 40前後, 40半ば
