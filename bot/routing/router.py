@@ -32,6 +32,7 @@ AGE_PERSON = "「年齢」"    # ... unless the message names several people: th
 AGE_EVIDENCE = 2.5       # a stated age inside a desk's own age range (19歳 → a 15–39 desk)
 PARTICIPATION_BONUS = 0.4
 VISIT_BONUS, VISIT_MALUS = 0.4, 0.5   # desks that visit: asked for a visit / not asked
+VISIT_NEG_SPAN = 8        # characters after a visit word where a refusal (いらない) is looked for
 VISIT_EVIDENCE = 1.5     # what asking for a visit weighs for them (a found phrase)
 KANA_SHARE, KANA_WEIGHT = 0.6, 0.8   # kana-written inquiries: share of kana, weight of reading matches
 SHORT_TOPIC = 16          # characters: one short sentence about one topic
@@ -69,6 +70,7 @@ class Router:
     participatory: frozenset[str]
     visit_words: tuple[str, ...] = ()
     compare_words: tuple[str, ...] = ()     # 何が違う, どっちに: the writer compares desks
+    visit_negation: tuple[str, ...] = ()    # いらない, 不要: right after a visit word, it is declined
     topic_markers: tuple[str, ...] = ()     # のことで, について: the message names a topic, not a need
     visiting: frozenset[str] = frozenset()
     params: Params = Params()
@@ -115,10 +117,14 @@ class Router:
                 cue_until = i + len(payload[0])
                 lit["cue"].append((i, payload))
             else:
+                if tag == "visit" and any(n in text[i + len(_s):i + len(_s) + VISIT_NEG_SPAN] for n in self.visit_negation):
+                    continue                  # 訪問まではいらない: a visit declined is not a visit asked
                 lit[tag].append(payload)
         hira = to_hiragana(norm)
         if hira != norm:    # katakana written (ジュウミンヒョウ): read the scope words on its hiragana too
-            for _i, _s, (tag, payload) in self.kana_scope.finditer(hira):
+            for i, _s, (tag, payload) in self.kana_scope.finditer(hira):
+                if tag == "visit" and any(n in hira[i + len(_s):i + len(_s) + VISIT_NEG_SPAN] for n in self.visit_negation):
+                    continue
                 lit[tag].append(payload)
         terms = self.expander.terms(analysis, text, hits=lit["synonym"])
         kana_terms, kana_phrases = self._kana_terms(norm[:MAX_CHARS])
@@ -350,6 +356,7 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None) -> Ro
         participation_words=part_words,
         visit_words=visit_words,
         topic_markers=tuple(dict.fromkeys(normalise(w) for w in scope.get("topic_markers", ()))),
+        visit_negation=tuple(dict.fromkeys(normalise(w) for w in scope.get("visit_negation", ()))),
         compare_words=tuple(dict.fromkeys(normalise(w) for w in scope.get("compare", ()))),
         visiting=frozenset(
             s.id for s in catalogue.services if s.routable and any(

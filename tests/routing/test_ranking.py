@@ -208,3 +208,10 @@ def test_a_desks_own_keyword_found_whole_names_it_even_in_a_vague_ask(fuji_route
     # a word that no desk declares on its own still asks which
     res = fuji_router.route("障害のある家族のことで聞きたいことがあります")
     assert res.outcome is Outcome.CLARIFY
+
+
+@pytest.mark.sudachi
+def test_a_visit_declined_is_not_a_visit_asked(fuji_router):
+    res = fuji_router.route("44歳の兄が家にこもっています。訪問まではいらないので、家族の接し方を相談したい")
+    assert res.explanation["visit_words"] == []
+    assert res.matches[0].id not in ("outreach_universal", "outreach_kokokara")
