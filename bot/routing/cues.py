@@ -93,7 +93,8 @@ class Cues:
         about = "本人"
         people: set[str] = set()
         for label, ws in self.about:
-            named = [w for w in ws if w in text]
+            # 親として, 家族として: the writer's own role, not another person
+            named = [w for w in ws if w in text and text.replace(w + "として", "").count(w) > 0]
             if named and about == "本人":
                 about = label
             people.update(named)

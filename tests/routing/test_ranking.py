@@ -215,3 +215,9 @@ def test_a_visit_declined_is_not_a_visit_asked(fuji_router):
     res = fuji_router.route("44歳の兄が家にこもっています。訪問まではいらないので、家族の接し方を相談したい")
     assert res.explanation["visit_words"] == []
     assert res.matches[0].id not in ("outreach_universal", "outreach_kokokara")
+
+
+def test_the_writers_own_role_is_not_another_person():
+    c = cues()
+    assert c.extract("高1の息子のことで、親としてどうしたらいいか").people == 1
+    assert c.extract("高1の息子と親のことで").people == 2
