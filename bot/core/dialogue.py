@@ -15,7 +15,7 @@ from bot.core.effects import CreateTicket, Effect, LookupStatus, ReadStaffMessag
 from bot.core.messages import Inbound, Reply
 from bot.core.session import Session, Step
 from bot.core.turn import Context, Handler, Matcher, Turn
-from bot.handlers import crisis, fallback, greet, intake, referral, status
+from bot.handlers import crisis, fallback, greet, intake, menu, referral, status
 from bot.routing.result import Outcome
 
 HANDLERS: Mapping[Step, Handler] = {
@@ -38,6 +38,11 @@ HANDLERS: Mapping[Step, Handler] = {
 
 FALLBACKS: tuple[tuple[Matcher, Handler], ...] = (
     (fallback.is_status, status.ask_status),
+    (menu.is_status, status.ask_status),          # the rich menu (menu:*) and its labels typed
+    (menu.is_emergency, menu.emergency),
+    (menu.is_consult, menu.consult),
+    (menu.is_find, menu.find),
+    (menu.is_field, menu.field),
     (fallback.is_read, status.read_messages),
     (fallback.is_withdraw, status.ask_withdraw),
     (fallback.is_restart, greet.restart),

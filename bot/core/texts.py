@@ -77,6 +77,28 @@ CRISIS_LINE_NO_HOURS = "・{name}: {phone}"
 CRISIS_EMERGENCY = "命にかかわるときは、すぐに119番か110番に電話してください。"
 CRISIS_OFFER = "市の担当者から連絡をすることもできます。どうしますか。"
 
+# --- the menu (LINE rich menu 相談する / 窓口を探す / 状況確認 / 緊急のとき; the same words may be typed) ---
+MENU_CONSULT = (
+    "ご相談ですね。どんなことでこまっていますか。自由に書いてください。\n"
+    "下から、近い分野を選ぶこともできます。"
+)
+FIND_LEAD = "どの分野の窓口をさがしますか。"
+FIND_DESKS = "「{field}」の窓口です。選ぶと、連絡先が出ます。"
+FIND_DESK_LINE = "・{name}"
+FIND_NONE = "すみません。この分野の窓口は、いま案内できません。ほかの分野を選んでください。"
+EMERGENCY_LEAD = "いますぐ電話できる窓口です。"
+# The fields a resident can pick (key → label ≤ 20 chars); bot/handlers/menu.py says which desks each lists.
+FIND_FIELD_LABELS = {
+    "elderly": "高齢・介護",
+    "disability": "障害",
+    "child": "子育て・妊娠",
+    "living": "生活・お金・仕事",
+    "youth": "若者",
+    "community": "地域の活動",
+}
+# 地域の活動 lists the desks of the plan's 地域づくりに向けた支援 (社会福祉法第106条の4第2項第3号).
+FIND_COMMUNITY_BASIS = "第106条の4第2項第3号"
+
 # --- consented intake -------------------------------------------------------------------------
 CONSENT_TEXT_VERSION = "intake-2026-11-27.2"
 CONSENT_EXPLAIN = (
@@ -174,6 +196,10 @@ L_WITHDRAW_NO = "消さない"
 L_RESTART = "最初から"
 L_HELP = "使い方"
 L_ANONYMOUS = "匿名で相談"
+L_MENU_CONSULT = "相談する"
+L_MENU_FIND = "窓口を探す"
+L_MENU_STATUS = "状況確認"
+L_MENU_EMERGENCY = "緊急のとき"
 L_EDIT_FIELDS = {
     "about": "どなたのこと",
     "summary": "相談の内容",
@@ -185,6 +211,9 @@ L_EDIT_FIELDS = {
 
 # --- commands a resident may type at any step (normalised: NFKC, no spaces or punctuation) ----
 WORDS_STATUS = frozenset({"状況", "じょうきょう", "受付状況", "状況確認", "status"})
+WORDS_MENU_CONSULT = frozenset({"相談する"})              # the rich menu's labels, typed
+WORDS_MENU_FIND = frozenset({"窓口を探す", "窓口をさがす"})
+WORDS_MENU_EMERGENCY = frozenset({"緊急のとき", "緊急の時"})
 WORDS_WITHDRAW = frozenset({"取り消し", "取消", "取消し", "とりけし", "取り消す", "同意撤回", "データ削除", "withdraw"})
 WORDS_RESTART = frozenset({"最初から", "さいしょから", "はじめから", "リセット", "restart"})
 WORDS_START = frozenset({"/start", "start"})          # Telegram's Start button: a greeting

@@ -23,12 +23,15 @@ def lines_for(cat: Catalogue, hit: CrisisHit) -> list[PublicCrisisLine]:
     return lines[:MAX_LINES]
 
 
+def line_row(line: PublicCrisisLine) -> str:
+    """One crisis line as a row: name, verified phones (no fax), hours when verified."""
+    phone = " / ".join(p.number for p in line.phones if p.type != "fax")
+    return (texts.CRISIS_LINE.format(name=line.name, phone=phone, hours=line.hours.text) if line.hours
+            else texts.CRISIS_LINE_NO_HOURS.format(name=line.name, phone=phone))
+
+
 def crisis_text(cat: Catalogue, hit: CrisisHit) -> str:
-    rows = [texts.CRISIS_LEAD]
-    for line in lines_for(cat, hit):
-        phone = " / ".join(p.number for p in line.phones if p.type != "fax")
-        rows.append(texts.CRISIS_LINE.format(name=line.name, phone=phone, hours=line.hours.text) if line.hours
-                    else texts.CRISIS_LINE_NO_HOURS.format(name=line.name, phone=phone))
+    rows = [texts.CRISIS_LEAD] + [line_row(line) for line in lines_for(cat, hit)]
     rows.append(texts.CRISIS_EMERGENCY)
     return "\n".join(rows)
 
