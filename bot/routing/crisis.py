@@ -107,7 +107,7 @@ def _distinct(occ: Sequence[Occurrence]) -> int:
         stream, a, b = o.span
         if stream >= 0 and any(s == stream and a < e and st < b for s, st, e in taken):
             continue
-        t = o.term.text        # found on different streams: the same words share three characters
+        t = to_hiragana(o.term.text)   # found on two streams: the same words share three characters
         if any(t[k:k + 3] in u for u in texts for k in range(len(t) - 2)) or t in texts:
             continue
         taken.append(o.span)
