@@ -18,9 +18,12 @@ from typing import Any, TextIO
 
 from bot.settings import Settings
 
-# The rich menu: four buttons in one row (2500×843, the compact size). Each sends its label as the
-# resident's own message, which the conversation understands like typed text.
-RICH_MENU_LABELS = ("相談する", "窓口を探す", "状況確認", "緊急のとき")
+# The rich menu: four buttons in one row (2500×843, the compact size). Each is a postback with a
+# short payload the conversation core handles at any step (bot/handlers/menu.py); its displayText
+# is the label, so the chat shows what was tapped. The core also understands the labels typed.
+RICH_MENU_BUTTONS = (("相談する", "menu:consult"), ("窓口を探す", "menu:find"),
+                     ("状況確認", "menu:status"), ("緊急のとき", "menu:emergency"))
+RICH_MENU_LABELS = tuple(label for label, _ in RICH_MENU_BUTTONS)
 RICH_MENU_CHAT_BAR = "メニュー"
 RICH_MENU_SIZE = (2500, 843)
 
@@ -28,12 +31,12 @@ RICH_MENU_SIZE = (2500, 843)
 def rich_menu() -> dict[str, Any]:
     """The rich menu object (messaging-api.yml ``RichMenuRequest``)."""
     width, height = RICH_MENU_SIZE
-    step = width // len(RICH_MENU_LABELS)
+    step = width // len(RICH_MENU_BUTTONS)
     return {"size": {"width": width, "height": height}, "selected": True, "name": "scrum-support-main",
             "chatBarText": RICH_MENU_CHAT_BAR,
             "areas": [{"bounds": {"x": i * step, "y": 0, "width": step, "height": height},
-                       "action": {"type": "message", "label": label, "text": label}}
-                      for i, label in enumerate(RICH_MENU_LABELS)]}
+                       "action": {"type": "postback", "label": label, "data": data, "displayText": label}}
+                      for i, (label, data) in enumerate(RICH_MENU_BUTTONS)]}
 
 
 def webhook_url(settings: Settings, path: str) -> str | None:

@@ -26,12 +26,29 @@ def test_setup_without_apply_only_prints(monkeypatch, capsys) -> None:
     assert "https://bot.example.jp/webhooks/telegram" in capsys.readouterr().out
 
 
-def test_rich_menu_is_four_buttons_that_tile_the_menu() -> None:
+def test_rich_menu_is_four_postback_buttons_that_tile_the_menu() -> None:
     menu = rich_menu()
     areas = menu["areas"]
-    assert [a["action"]["text"] for a in areas] == ["相談する", "窓口を探す", "状況確認", "緊急のとき"]
+    assert [a["action"] for a in areas] == [
+        {"type": "postback", "label": label, "data": data, "displayText": label}
+        for label, data in [("相談する", "menu:consult"), ("窓口を探す", "menu:find"),
+                            ("状況確認", "menu:status"), ("緊急のとき", "menu:emergency")]]
+    assert all(len(a["action"]["label"]) <= 20 and len(a["action"]["data"].encode()) <= 300 for a in areas)
     assert sum(a["bounds"]["width"] for a in areas) == menu["size"]["width"]
     assert len(menu["chatBarText"]) <= 14
+
+
+@pytest.mark.parametrize(("label", "data"), [("相談する", "menu:consult"), ("窓口を探す", "menu:find"),
+                                             ("状況確認", "menu:status"), ("緊急のとき", "menu:emergency")])
+def test_each_rich_menu_payload_and_its_label_typed_are_handled_by_the_core(label: str, data: str) -> None:
+    """The menu's payloads are ones the core answers at any step, and so are the labels typed."""
+    from bot.core.dialogue import FALLBACKS
+    from bot.core.messages import Inbound
+
+    for inbound in (Inbound("line:U1", payload=data), Inbound("line:U1", text=label)):
+        assert [h.__name__ for m, h in FALLBACKS if m(inbound)][:1] == [
+            {"menu:consult": "consult", "menu:find": "find", "menu:status": "ask_status",
+             "menu:emergency": "emergency"}[data]]
 
 
 async def test_line_setup_apply_sets_webhook_and_rich_menu(channel_settings, fake_line, tmp_path: Path) -> None:
@@ -41,6 +58,9 @@ async def test_line_setup_apply_sets_webhook_and_rich_menu(channel_settings, fak
     assert await line_setup(channel_settings, apply=True, image=image, out=out) == 0
     assert fake_line.webhook_endpoint == "https://bot.example.jp/webhooks/line"
     [rid] = fake_line.rich_menus
+    assert [a["action"]["data"] for a in fake_line.rich_menus[rid]["areas"]] == [
+        "menu:consult", "menu:find", "menu:status", "menu:emergency"]      # the SDK kept the postbacks
+    assert {a["action"]["displayText"] for a in fake_line.rich_menus[rid]["areas"]} == set(RICH_MENU_LABELS)
     assert fake_line.rich_menu_images[rid] == PNG
     assert fake_line.default_rich_menu == rid
     assert [c.headers.get("Content-Type") for c in fake_line.calls if c.path.endswith("/content")] == ["image/png"]
