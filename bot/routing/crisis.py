@@ -1,10 +1,13 @@
 """Stage 2: the crisis screen. Always first; cheap; says yes when unsure.
 
-A lexicon term fires on the normalised text or, through its hiragana reading, on the reading of the
-inquiry (しにたい == 死にたい). An occurrence is discarded when it is negated or framed as learning,
-prevention, fiction or hyperbole ("死にたいとは思わない", "虐待防止の講座", "ドラマで虐待").
-Weak terms (限界, 助けて, …) need a second crisis signal. Each kind maps to the catalogue's crisis
-lines by their ``kinds``, verified lines first.
+Signs are found five ways, all from data/crisis.yaml: lexicon terms on the normalised text and,
+through their hiragana reading, on the reading of the inquiry (しにたい == 死にたい; a reading match
+must be written with the term's own kanji); verbs by lemma in any conjugation; word sequences on
+Sudachi normalized forms; regular-expression patterns over the reading (or the text) for concepts in
+any script and ending. An occurrence is discarded when it is negated or framed as learning,
+prevention, fiction, bereavement, jest or a past that is over ("死にたいとは思わない", "虐待防止の講座",
+"ドラマで虐待"). Weak signs (限界, 眠れない, …) count only in pairs that speak of the same danger.
+Each kind maps to the catalogue's crisis lines by their ``kinds``, verified lines first.
 """
 
 from __future__ import annotations
