@@ -45,6 +45,7 @@ class Signals:
     out_of_scope: tuple[str, ...] = ()
     vague: tuple[str, ...] = ()
     foreign: tuple[str, ...] = ()            # nouns no desk knows (給湯器, 二次会): the topic is elsewhere
+    concept: bool = False                    # a curated welfare concept (≡ひきこもり, ≡生活困窮) was named
     known_nouns: int = -1                    # nouns some desk knows (-1: not counted)
     participation: bool = False              # the writer wants to help or take part (one desk)
     age_known: bool = False                  # an age or life stage was read from the message
@@ -133,7 +134,7 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
             return Decision(Outcome.OUT_OF_SCOPE, order, (), f"about something else: {', '.join(signals.foreign[:3])}")
         if signals.vague or signals.short:
             return Decision(Outcome.CLARIFY, order, (), f"too vague ({top:.2f})")
-        if top < p.weak * 1.5:
+        if top < p.weak * 1.5 and not signals.concept:   # a welfare concept named (ひきこもり) is a need
             return Decision(Outcome.OUT_OF_SCOPE, order, (), f"no welfare need ({top:.2f})")
         return Decision(Outcome.CLARIFY, order, (), f"weak evidence {top:.2f}")
 

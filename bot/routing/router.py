@@ -117,7 +117,8 @@ class Router:
                 cue_until = i + len(payload[0])
                 lit["cue"].append((i, payload))
             else:
-                if tag == "visit" and any(n in text[i + len(_s):i + len(_s) + VISIT_NEG_SPAN] for n in self.visit_negation):
+                if (tag == "visit" or tag in ("phrase", "synonym") and any(v in _s for v in self.visit_words)) \
+                        and any(n in text[i + len(_s):i + len(_s) + VISIT_NEG_SPAN] for n in self.visit_negation):
                     continue                  # 訪問まではいらない: a visit declined is not a visit asked
                 lit[tag].append(payload)
         hira = to_hiragana(norm)
@@ -201,6 +202,7 @@ class Router:
                           participation=participation, foreign=foreign,
                           short=len(norm) <= SHORT,
                           compare=any(w in text for w in self.compare_words), known_nouns=known_nouns,
+                          concept=any(t.startswith(SYN) and t in vocab and not self.expander.is_light(t) for t in terms),
                           one_topic=any(m in text for m in self.topic_markers) and self._one_topic(ranked, contrib))
         d = decide(ranked, contrib, signals, self.params, self.fields, self.age_ranges, self.key_terms)
         order = list(d.order)

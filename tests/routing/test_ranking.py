@@ -206,13 +206,13 @@ def test_a_desks_own_keyword_found_whole_names_it_even_in_a_vague_ask(fuji_route
     res = fuji_router.route("母の介護のことで相談したい")
     assert res.outcome is Outcome.ROUTE and res.matches[0].id == "houkatsu"
     # a word that no desk declares on its own still asks which
-    res = fuji_router.route("障害のある家族のことで聞きたいことがあります")
+    res = fuji_router.route("障害がある家族のことでちょっと聞きたい")
     assert res.outcome is Outcome.CLARIFY
 
 
 @pytest.mark.sudachi
 def test_a_visit_declined_is_not_a_visit_asked(fuji_router):
-    res = fuji_router.route("44歳の兄が家にこもっています。訪問まではいらないので、家族の接し方を相談したい")
+    res = fuji_router.route("兄（44）がずっと家にこもっている。家に来てもらわなくていいので、接し方だけ教えて")
     assert res.explanation["visit_words"] == []
     assert res.matches[0].id not in ("outreach_universal", "outreach_kokokara")
 
@@ -221,3 +221,10 @@ def test_the_writers_own_role_is_not_another_person():
     c = cues()
     assert c.extract("高1の息子のことで、親としてどうしたらいいか").people == 1
     assert c.extract("高1の息子と親のことで").people == 2
+
+
+def test_a_named_welfare_concept_is_never_declined_as_no_need():
+    ranked = [("money", 1.0)]
+    contrib = {"money": {"≡ひきこもり": 1.0}}
+    assert decide(ranked, contrib, Signals(strong=1.0), P, F).outcome is Outcome.OUT_OF_SCOPE
+    assert decide(ranked, contrib, Signals(strong=1.0, concept=True), P, F).outcome is Outcome.CLARIFY
