@@ -432,7 +432,10 @@ class CrisisScreen:
         strong = [o for o in occ if not o.term.weak]
         signs = [o for o in occ if not o.term.companion]
         if not strong and not (signs and self._weak_add_up(occ)) and not (signs and len(norm) <= self._short):
-            if not (signs and self._urgent.within(norm, kana_msg)):
+            rest = norm
+            for o in signs:           # the urgency must be said besides the sign (学校に行くのが怖い is one)
+                rest = rest.replace(o.term.text, "")
+            if not (signs and self._urgent.within(rest, kana_msg)):
                 return None
         deciding = strong or occ
         rank = {k: i for i, k in enumerate(self.priority)}

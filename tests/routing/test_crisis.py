@@ -219,3 +219,13 @@ def test_desk_examples_alarm_only_when_they_report_abuse(fuji_router):
     flagged = {(svc.id, ex, hit.kind) for svc in load_catalogue(FUJI).services if svc.routable
                for ex in svc.examples if (hit := fuji_router.screen(ex)) is not None}
     assert {kind for _s, _e, kind in flagged} <= {"abuse", "child_abuse", "dv", "violence"}, flagged
+
+
+def test_urgency_must_be_said_besides_the_weak_sign(screen_words):
+    assert screen_words("娘が学校に行くのが怖いと言っている") is None       # the fear is the sign itself
+    assert screen_words("夫が怖い、どうしよう") is not None                  # a weak sign, and urgency
+
+
+def test_the_same_words_found_twice_are_one_sign(screen_words):
+    # 誰かに話を聞いて and 話を聞いてほしい overlap: one wish to talk, not two signs
+    assert screen_words("なんか生きづらくて、誰かに話を聞いてほしい") is None
