@@ -26,7 +26,7 @@ from bot.core.messages import Choice, Inbound, Reply
 from bot.core.session import Session
 from bot.core.turn import Context, RouterLike
 from bot.errors import IntakeError, StoreUnavailable
-from bot.handlers import crisis
+from bot.handlers import crisis, menu
 from bot.ratelimit import RATE_LIMITED, RateLimiter, build_rate_limiter
 from bot.handlers.fallback import is_read
 from bot.settings import Settings
@@ -81,7 +81,8 @@ class Conversation:
     async def _handle(self, inbound: Inbound, who: str) -> list[Reply]:
         now = self._clock()
         if self.limiter is not None and not (await self.limiter.check(inbound.user_key)).allowed:
-            if not (inbound.text and self.router.screen(inbound.text)):   # a crisis is never rate-limited
+            if not (inbound.text and self.router.screen(inbound.text)) and not menu.is_emergency(inbound):
+                # a crisis, or the menu's 緊急のとき, is never rate-limited
                 log.info("rate limited user %s", who)
                 return [Reply(RATE_LIMITED)]
         async with self._lock(inbound.user_key):
@@ -129,6 +130,11 @@ class Conversation:
 
     async def _during_handoff(self, ticket_id: int, inbound: Inbound, now: dt.datetime, who: str) -> list[Reply]:
         """Staff are talking: the message joins the ticket's thread; the bot only screens for crisis."""
+        if menu.is_emergency(inbound):          # the menu's 緊急のとき: every crisis line at once, staff told
+            await self.tickets.append_message(ticket_id, inbound.text or texts.L_MENU_EMERGENCY, now,
+                                              channel=inbound.channel, message_id=inbound.message_id)
+            log.info("hand-off emergency menu for ticket %s from user %s", ticket_id, who)
+            return [Reply(t) for t in menu.emergency_text(self.context(now))] + [Reply(texts.HANDOFF_CRISIS_NOTE)]
         if not inbound.text:
             return []
         hit = self.router.screen(inbound.text)

@@ -66,3 +66,40 @@ async def test_emergency_shows_every_verified_line_then_files_a_crisis_ticket(te
     async with make_sessions(engine)() as s:
         (ticket,) = list((await s.execute(select(Ticket))).scalars())
     assert ticket.crisis
+
+
+async def test_emergency_during_a_staff_handoff_still_shows_the_lines(testbot: ChatBot, engine: AsyncEngine,
+                                                                       key: str) -> None:
+    """While staff talk with the person the bot is quiet, but 緊急のとき is answered at once."""
+    from sqlalchemy import update
+
+    from bot.store.crypto import Cipher
+    from bot.store.models import Conversation, TicketEvent
+
+    await testbot.say(payload="menu:emergency")
+    for tap in ("intake:crisis", "consent:yes", "about:self"):
+        await testbot.say(payload=tap)
+    await testbot.say("ひとりで不安です")
+    for tap in ("contact:chat", "skip", "skip", "meeting:no", "preview:send"):
+        await testbot.say(payload=tap)
+    async with make_sessions(engine)() as s, s.begin():
+        (ticket,) = list((await s.execute(select(Ticket))).scalars())
+        await s.execute(update(Ticket).values(handoff_active=True))
+        await s.execute(update(Conversation).values(handoff_ticket_id=ticket.id))
+    assert await testbot.push(payload="menu:find") == []                    # staff are talking
+    replies = await testbot.push(payload="menu:emergency")
+    assert replies[0].text.startswith(texts.EMERGENCY_LEAD) and replies[-1].text == texts.HANDOFF_CRISIS_NOTE
+    async with make_sessions(engine)() as s:
+        events = [e for e in (await s.execute(select(TicketEvent))).scalars() if e.kind == "message"]
+    assert [Cipher(key).decrypt(e.body_enc) for e in events] == [texts.L_MENU_EMERGENCY]   # staff see the tap
+
+
+async def test_emergency_is_never_rate_limited(engine: AsyncEngine, key: str, clock) -> None:  # type: ignore[no-untyped-def]
+    from conv_kit import make_conversation
+
+    from bot.ratelimit import RATE_LIMITED
+
+    bot = ChatBot(make_conversation(engine, key, clock, rate_limit_messages=1))
+    await bot.say("こんにちは")
+    assert await bot.say("こんにちは") == RATE_LIMITED
+    assert (await bot.push(payload="menu:emergency"))[0].text.startswith(texts.EMERGENCY_LEAD)

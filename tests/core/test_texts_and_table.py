@@ -32,6 +32,7 @@ def test_labels_fit_line_quick_replies() -> None:
     labels = [v for k, v in vars(texts).items() if k.startswith("L_") and isinstance(v, str)]
     labels += list(texts.L_EDIT_FIELDS.values()) + list(texts.ABOUT_LABELS.values())
     labels += [texts.CONTACT_PHONE_LABEL, texts.CONTACT_CHAT_LABEL, texts.CONTACT_NONE_LABEL]
+    labels += list(texts.FIND_FIELD_LABELS.values())
     assert labels and all(0 < len(label) <= 20 for label in labels)
 
 
