@@ -26,15 +26,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.core import texts
 from bot.settings import Settings
 from bot.store.models import RateLimitWindow
 
-# The polite message for a resident who writes faster than the limit (やさしい日本語, one point).
-# bot/core/texts.py is the home of user-facing sentences; the shell should use texts.RATE_LIMITED
-# when it exists there, and this is the same sentence for callers outside the conversation.
 log = logging.getLogger("bot.ratelimit")
 
-RATE_LIMITED = "メッセージが続いています。少し待ってから、もう一度送ってください。"
+# The polite message for a resident who writes faster than the limit; it lives with every other
+# sentence in bot/core/texts.py.
+RATE_LIMITED = texts.RATE_LIMITED
 
 
 @dataclass(frozen=True, slots=True)
