@@ -16,6 +16,7 @@ from bot.catalogue.model import Service
 from bot.routing.literal import LiteralIndex
 
 
+STAGE_MISMATCH = -0.5     # life stages named, none of them the desk's (no age stated)
 _KANJI_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 1}   # 十代 = the 10s
 
 
@@ -38,6 +39,7 @@ class Cues:
         self.age_patterns = [(re.compile(a["pattern"]), a["kind"], int(a.get("base", 0)), a.get("stage"))
                              for a in data["ages"]]
         self.about = [(label, tuple(normalise(w) for w in words)) for label, words in data["about"].items()]
+        self.groups = frozenset(normalise(w) for w in data.get("group_words", ()))
         self._words_index = LiteralIndex((w, (w, st, rng, is_stated)) for w, st, rng, is_stated in self.words)
 
     def extract(self, text: str, hits: Iterable[tuple[int, tuple]] | None = None) -> Found:
@@ -100,6 +102,8 @@ class Cues:
             people.update(named)
         # 母 inside 祖母 is one person: keep only names not contained in a longer one
         people = {p for p in people if not any(p != q and p in q for q in people)}
+        if len(people) > 1:   # 家族 beside 弟 is the household, not one more person to tell apart
+            people -= self.groups
         return Found(tuple(dict.fromkeys(ages)), tuple(dict.fromkeys(stages)), about, tuple(words),
                      tuple(dict.fromkeys(stated)), len(people))
 
@@ -110,7 +114,8 @@ class Cues:
 
     def fit(self, found: Found, svc: Service) -> float:
         """+1 when a mentioned person fits the service's ages/stages; -1 when a stated age (19歳, 80代)
-        fits none and the message names at most one person; else 0 (unknown, or several people)."""
+        fits none and the message names at most one person; ``STAGE_MISMATCH`` (-0.5) when no age is
+        given and the life stages named fit none of the desk's own; else 0 (unknown, or several people)."""
         if not found.ages and not found.stages:
             return 0.0
         rng = self.service_range(svc)
@@ -142,4 +147,8 @@ class Cues:
                                   len(found.stated_ages) >= 2 and stated_only):
             rng_ok = rng is not None or bool(svc_stages)
             return -1.0 if rng_ok else 0.0
+        # no age stated, but the only life stages named belong to other desks (子ども向けの料理教室 is
+        # not for a desk of older people): a milder doubt than a stated age
+        if not found.ages and found.people <= 1 and svc_stages and found.stages:
+            return STAGE_MISMATCH
         return 0.0

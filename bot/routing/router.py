@@ -26,12 +26,14 @@ from bot.routing.tokenise import Analysis, SudachiTokeniser, Tokeniser
 
 MAX_CHARS = 1000          # what is analysed of one inquiry (the crisis screen reads all of it)
 CUE_BONUS, CUE_MALUS = 0.35, 0.3
+STAGE_MALUS = 0.6         # only life stages named, none of them the desk's (子ども向けの教室 for an elderly desk)
 PHRASE_PART = 0.6         # weight of the words of a several-word keyword, relative to a one-word keyword
 AGE_TERM = "@年齢"        # the age evidence in the explanation (a cue: never a need of its own) ...
 AGE_PERSON = "「年齢」"    # ... unless the message names several people: then it tells one of them apart
 AGE_EVIDENCE = 2.5       # a stated age inside a desk's own age range (19歳 → a 15–39 desk)
 PARTICIPATION_BONUS = 0.4
 VISIT_BONUS, VISIT_MALUS = 0.4, 0.5   # desks that visit: asked for a visit / not asked
+VISIT_SIBLING = 0.75      # a visiting desk this close to its non-visiting sibling goes first when a visit is asked
 VISIT_NEG_SPAN = 8        # characters after a visit word where a refusal (いらない) is looked for
 VISIT_EVIDENCE = 1.5     # what asking for a visit weighs for them (a found phrase)
 KANA_SHARE, KANA_WEIGHT = 0.6, 0.8   # kana-written inquiries: share of kana, weight of reading matches
@@ -166,7 +168,7 @@ class Router:
                 s *= 1 + CUE_BONUS
                 cue_effects[sid] = "fits"
             elif fit < 0:
-                s *= CUE_MALUS
+                s *= CUE_MALUS if fit <= -1 else STAGE_MALUS
                 cue_effects[sid] = "does not fit"
             totals[sid] = s
         participation = bool(lit["part"])
@@ -186,6 +188,8 @@ class Router:
                 totals[sid] *= (1 + VISIT_BONUS) if visit else VISIT_MALUS
                 cue_effects[sid] = cue_effects.get(sid, "") + (" visit asked" if visit else " no visit asked")
         ranked = sorted(totals.items(), key=lambda x: (-x[1], self.routable.index(x[0])))
+        if visit and len(ranked) > 1 and ranked[0][0] not in self.visiting:
+            ranked = self._visit_first(ranked)
         contrib = {sid: scored.contrib.get(sid, {}) for sid in totals}
         for sid in contrib:   # keep the explaining-away stage consistent with the adjusted totals
             raw = sum(contrib[sid].values())
@@ -246,6 +250,16 @@ class Router:
             for t, w in bag.items():
                 out[t] = max(out.get(t, 0.0), KANA_WEIGHT * w)
         return out, phrases
+
+    def _visit_first(self, ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
+        """A visit asked for: the desk that visits comes before its sibling that does not (the same
+        age range, close behind), since the family has said the person will not come to a desk."""
+        sid, top = ranked[0]
+        for i, (other, s) in enumerate(ranked[1:], 1):
+            if other in self.visiting and s >= VISIT_SIBLING * top and \
+                    self.age_ranges.get(other) == self.age_ranges.get(sid) is not None:
+                return [ranked[i], *ranked[:i], *ranked[i + 1:]]
+        return ranked
 
     def _one_topic(self, ranked: list[tuple[str, float]], contrib: Mapping[str, Mapping[str, float]]) -> bool:
         """True when the best desk's evidence is a single word (not light, not an age) that the next

@@ -228,3 +228,56 @@ def test_a_named_welfare_concept_is_never_declined_as_no_need():
     contrib = {"money": {"≡ひきこもり": 1.0}}
     assert decide(ranked, contrib, Signals(strong=1.0), P, F).outcome is Outcome.OUT_OF_SCOPE
     assert decide(ranked, contrib, Signals(strong=1.0, concept=True), P, F).outcome is Outcome.CLARIFY
+
+
+# --- second pass: life stages without an age, household words, a visit asked, parents meeting ----
+def test_life_stages_named_without_an_age_that_fit_none_of_a_desks_stages_are_a_mild_doubt():
+    from bot.routing.cues import STAGE_MISMATCH
+    c = cues()
+    elderly = svc(life_stages=("高齢",))
+    kids = svc(life_stages=("学齢期",))
+    assert c.fit(c.extract("子ども向けの教室を探している"), elderly) == STAGE_MISMATCH
+    assert -1.0 < STAGE_MISMATCH < 0.0
+    assert c.fit(c.extract("子ども向けの教室を探している"), kids) == 1.0
+    assert c.fit(c.extract("教室を探している"), elderly) == 0.0
+    # an age read from the message (介護 → an older person) is not this case
+    assert c.fit(c.extract("子ども向けの教室と、祖父の介護のこと"), elderly) == 1.0
+
+
+def test_a_household_word_beside_a_named_person_is_not_one_more_person():
+    c = cues()
+    young = svc(minimum_age=15, maximum_age=39)
+    f = c.extract("48歳の兄が家族とも口をきかない")
+    assert f.people == 1
+    assert c.fit(f, young) == -1.0
+    assert c.extract("家族のことで").people == 1
+    assert c.extract("48歳の兄と母のこと").people == 2
+
+
+@pytest.mark.sudachi
+def test_a_visit_asked_puts_the_visiting_desk_before_its_sibling_of_the_same_ages(fuji_router):
+    text = "19歳の娘が専門学校をやめて部屋から出てこない。本人は窓口に行こうとしないので家に来てもらえますか"
+    res = fuji_router.route(text)
+    assert res.outcome is Outcome.ROUTE
+    assert res.matches[0].id == "outreach_kokokara" and "wakamono_kokokara" in [m.id for m in res.matches[:3]]
+    # without the visit, the same family goes to the non-visiting desk
+    res = fuji_router.route("19歳の娘が専門学校をやめて部屋から出てこない。親としてどう接したらいいですか")
+    assert res.matches[0].id == "wakamono_kokokara"
+
+
+@pytest.mark.sudachi
+def test_a_stated_age_over_the_youth_range_is_not_muted_by_a_household_word(fuji_router):
+    res = fuji_router.route("47歳の兄が家族とも話さずずっと部屋にいる。自宅に訪問してもらえますか")
+    assert res.matches[0].id == "outreach_universal"
+
+
+@pytest.mark.sudachi
+def test_parents_meeting_parents_of_babies_of_the_same_age_is_the_parents_place(fuji_router):
+    res = fuji_router.route("生後4ヶ月の息子がいます。同じ月齢の赤ちゃんのママと交流できるところは？")
+    assert res.outcome is Outcome.ROUTE and res.matches[0].id == "kosodate_shien"
+
+
+@pytest.mark.sudachi
+def test_a_class_for_children_is_not_the_elderly_desks(fuji_router):
+    res = fuji_router.route("子ども向けの料理教室に申し込みたい")
+    assert res.outcome is Outcome.OUT_OF_SCOPE
