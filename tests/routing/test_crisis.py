@@ -229,3 +229,13 @@ def test_urgency_must_be_said_besides_the_weak_sign(screen_words):
 def test_the_same_words_found_twice_are_one_sign(screen_words):
     # 誰かに話を聞いて and 話を聞いてほしい overlap: one wish to talk, not two signs
     assert screen_words("なんか生きづらくて、誰かに話を聞いてほしい") is None
+
+
+def test_helplessness_is_not_a_negation_of_the_danger(screen_words):
+    assert screen_words("死にたいけど勇気はない") is not None
+    assert screen_words("死にたいという気持ちはない") is None
+
+
+def test_strain_with_a_named_cause_is_the_desks_but_suicide_words_stay(screen_words):
+    assert screen_words("育児がしんどくて限界、夜も眠れない") is None
+    assert screen_words("介護に疲れて、もう死にたい") is not None
