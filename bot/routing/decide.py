@@ -123,7 +123,7 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
     if signals.out_of_scope and (top < p.oos_override * (1 + 0.5 * (len(signals.out_of_scope) - 1))
                                  or oos_weight >= p.oos_share * signals.strong):
         return Decision(Outcome.OUT_OF_SCOPE, order, (), f"out-of-scope words, welfare score {top:.2f}")
-    if signals.light_only and top < p.vague_below:
+    if (signals.light_only or 0 < signals.strong < p.weak) and top < p.vague_below:
         if signals.vague or signals.short:
             return Decision(Outcome.CLARIFY, order, (), "only general words (子ども, 家族, 相談)")
     # the message is about several nouns no desk knows and none that a desk knows: someone else's topic

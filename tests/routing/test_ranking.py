@@ -281,3 +281,26 @@ def test_parents_meeting_parents_of_babies_of_the_same_age_is_the_parents_place(
 def test_a_class_for_children_is_not_the_elderly_desks(fuji_router):
     res = fuji_router.route("子ども向けの料理教室に申し込みたい")
     assert res.outcome is Outcome.OUT_OF_SCOPE
+
+
+def test_evidence_made_almost_only_of_light_words_in_a_vague_message_asks():
+    ranked = [("elder", 2.4), ("kids", 0.8)]
+    contrib = {"elder": {"「近所」": 1.5, "近所": 0.5, "≡地区": 0.4}, "kids": {"近所": 0.8}}
+    vague = Signals(vague=("気になっていて",), strong=0.4)
+    assert decide(ranked, contrib, vague, P, F).outcome is Outcome.CLARIFY
+    # the same weak words without a vague ask still route; real evidence routes even when vague
+    assert decide(ranked, contrib, Signals(strong=0.4), P, F).outcome is Outcome.ROUTE
+    assert decide(ranked, contrib, Signals(vague=("気になっていて",), strong=2.0), P, F).outcome is Outcome.ROUTE
+
+
+@pytest.mark.sudachi
+def test_a_manner_word_is_no_second_need(fuji_router):
+    res = fuji_router.route("精神障害があっても気軽に通えて、絵を描いたりできる場所を探しています")
+    assert res.outcome is Outcome.ROUTE
+    assert "気軽" not in str(res.explanation.get("second_need", {}))
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", ["市民向けの公開講座の日程を知りたい", "救命講習を受けたいのですが", "夏祭りの出店の申し込みはどこですか"])
+def test_lectures_first_aid_courses_and_festivals_for_anyone_are_out_of_scope(fuji_router, text):
+    assert fuji_router.route(text).outcome is Outcome.OUT_OF_SCOPE
