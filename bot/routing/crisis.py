@@ -62,6 +62,17 @@ class Forms:
     def within(self, segment: str, kana: bool) -> bool:
         return any(w in segment for w in (self.both if kana else self.text))
 
+    def frames(self, segment: str, kana: bool) -> bool:
+        """Like ``within``, but a short word (two characters) that starts with a kanji must start a
+        word there too (本で is not in 日本で, 曲で not in 作曲で; 防止の after 虐待 still frames)."""
+        for w in (self.both if kana else self.text):
+            i = segment.find(w)
+            while i >= 0:
+                if not (len(w) <= 2 and _KANJI.match(w) and i > 0 and _KANJI.match(segment[i - 1])):
+                    return True
+                i = segment.find(w, i + 1)
+        return False
+
     def starts(self, segment: str, kana: bool) -> bool:
         return segment.startswith(self.prefixes if kana else self.text)
 
@@ -228,13 +239,13 @@ class CrisisScreen:
         clause_start = max((m.end() for m in _CLAUSE_END.finditer(stream, 0, start)), default=0)
         if guard is not None and guard.within(stream[clause_start:start], kana):
             return True
-        if self._clause_frames.within(stream[clause_start:start], kana):     # ぽっくり死にたい (in jest)
+        if self._clause_frames.frames(stream[clause_start:start], kana):     # ぽっくり死にたい (in jest)
             sent_end_m = _SENTENCE_END.search(stream, end)
             sentence = stream[sent_start:sent_end_m.start() if sent_end_m else len(stream)]
             if not self._present.within(sentence, kana):
                 return True
         frames = self._kind_frames.get(kind)
-        if self._prefix.within(before, kana) or (frames is not None and frames.within(before, kana)):
+        if self._prefix.frames(before, kana) or (frames is not None and frames.frames(before, kana)):
             sent_end_m = _SENTENCE_END.search(stream, end)
             sentence = stream[sent_start:sent_end_m.start() if sent_end_m else len(stream)]
             return not self._present.within(sentence, kana)

@@ -239,3 +239,10 @@ def test_helplessness_is_not_a_negation_of_the_danger(screen_words):
 def test_strain_with_a_named_cause_is_the_desks_but_suicide_words_stay(screen_words):
     assert screen_words("育児がしんどくて限界、夜も眠れない") is None
     assert screen_words("介護に疲れて、もう死にたい") is not None
+
+
+def test_a_frame_word_inside_another_word_is_no_frame():
+    forms = Forms(["本で", "防止の"], [])
+    assert not forms.frames("日本で生きるのがつらい", kana=False)
+    assert forms.frames("本で読んだ話", kana=False)
+    assert forms.frames("虐待防止の", kana=False)       # longer frame words may follow a kanji
