@@ -304,3 +304,32 @@ def test_a_manner_word_is_no_second_need(fuji_router):
 @pytest.mark.parametrize("text", ["市民向けの公開講座の日程を知りたい", "救命講習を受けたいのですが", "夏祭りの出店の申し込みはどこですか"])
 def test_lectures_first_aid_courses_and_festivals_for_anyone_are_out_of_scope(fuji_router, text):
     assert fuji_router.route(text).outcome is Outcome.OUT_OF_SCOPE
+
+
+@pytest.mark.parametrize(("text", "age"), [
+    ("もうすぐ50になる兄", (50, 50)), ("年齢は45です", (45, 45)), ("ハタチの娘", (20, 20)),
+    ("三十路の弟", (30, 39)), ("就職氷河期世代の兄", (42, 56)),
+])
+def test_more_ways_of_giving_an_age(text, age):
+    f = cues().extract(text)
+    assert age in f.ages and age in f.stated_ages
+
+
+def test_a_count_of_years_is_not_an_age_that_one_becomes():
+    assert cues().extract("ひきこもって10年になる").ages == ()
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", ["集会所を借りて会議をしたい。予約はどこでできますか", "膝が痛いので近くの整形外科を知りたい",
+                                  "市の健康講座の申し込み方法は？"])
+def test_room_hire_clinics_and_health_lectures_are_out_of_scope(fuji_router, text):
+    assert fuji_router.route(text).outcome is Outcome.OUT_OF_SCOPE
+
+
+@pytest.mark.sudachi
+def test_generic_fitness_words_alone_do_not_name_the_elderly_gatherings(fuji_router):
+    # ストレッチ, 体力 are everyone's words; the gatherings for older people still route on their own words
+    res = fuji_router.route("体力をつけたいので、ストレッチを教えてくれる講座はありますか")
+    assert res.outcome is not Outcome.ROUTE
+    res = fuji_router.route("80歳の父が家にこもりがち。近所で体操できる集まりはありませんか")
+    assert res.outcome is Outcome.ROUTE and res.matches[0].id == "kaigo_yobou"
