@@ -62,6 +62,11 @@ class Forms:
     def within(self, segment: str, kana: bool) -> bool:
         return any(w in segment for w in (self.both if kana else self.text))
 
+    def first(self, segment: str, kana: bool) -> int:
+        """Where the first of these words starts in ``segment``, or -1."""
+        found = [i for w in (self.both if kana else self.text) if (i := segment.find(w)) >= 0]
+        return min(found) if found else -1
+
     def frames(self, segment: str, kana: bool) -> bool:
         """Like ``within``, but a short word (two characters) that starts with a kanji must start a
         word there too (本で is not in 日本で, 曲で not in 作曲で; 防止の after 虐待 still frames)."""
@@ -175,6 +180,7 @@ class CrisisScreen:
         self._near = forms(data.get("negation_near", ()), normalise, read)
         self._suspect = forms(data.get("suspicion_markers", ()), normalise, read)
         self._false_alarm = forms(data.get("false_alarm", ()), normalise, read)
+        self._false_alarm_next = forms(data.get("false_alarm_next", ()), normalise, read)
         self._past = forms(data.get("past_suffix", ()), normalise, read)
         self._resolved = forms(data.get("resolved_markers", ()), normalise, read)
         self._window = int(data.get("prefix_window", 20))
@@ -229,7 +235,13 @@ class CrisisScreen:
             return True
         if self._past.starts(rest, kana) and self._resolved.within(stream[end:], kana):
             return True
-        if self._false_alarm.within(stream[end:], kana):
+        # a false alarm told in the same sentence, or a story's end in the next one ("…と思ったら、
+        # ただ寝てただけだった"); never further: a later sentence may be about something else
+        m1 = _SENTENCE_END.search(stream, end)
+        m2 = _SENTENCE_END.search(stream, m1.end()) if m1 else None
+        if self._false_alarm.within(stream[end:m1.start() if m1 else len(stream)], kana):
+            return True
+        if self._false_alarm_next.within(stream[end:m2.start() if m2 else len(stream)], kana):
             return True
         sent_start = 0
         for m in _SENTENCE_END.finditer(stream, 0, start):
@@ -436,8 +448,9 @@ class CrisisScreen:
         """A CrisisHit when a strong term fires, or two weak ones; else None."""
         occ = self.find(norm, analysis)
         kana_msg = not _KANJI.search(norm)
-        if occ and self._past_markers.within(norm, kana_msg) and self._resolved.within(norm, kana_msg):
-            occ = [o for o in occ if o.kind == "emergency"]     # a past that is over
+        if occ and self._past_markers.within(norm, kana_msg):       # a past that is over
+            reading = analysis.reading if analysis else to_hiragana(norm)
+            occ = [o for o in occ if o.kind == "emergency" or not self._over(o, norm, reading, kana_msg)]
         if occ and self._medical_resolved.within(norm, kana_msg):
             occ = [o for o in occ if not o.kind.startswith("medical")]   # "頭を打ったけど異常なし"
         strong = [o for o in occ if not o.term.weak]
@@ -454,6 +467,20 @@ class CrisisScreen:
         others = sorted({o.kind for o in occ} - set(kinds), key=lambda k: rank.get(k, len(rank)))
         return CrisisHit(kind=kinds[0], terms=tuple(dict.fromkeys(o.term.text for o in occ)),
                          line_ids=self.lines_for(kinds + others))
+
+    def _over(self, o: Occurrence, norm: str, reading: str, kana: bool) -> bool:
+        """The message says this sign is over *after* it (…リスカしていたけど今はもうしていない), and
+        does not say it again after that (昔からつらい。今は毎日死にたい stays a crisis)."""
+        stream, _a, b = o.span
+        if stream < 0:
+            return self._resolved.within(norm, kana)
+        text, k = (norm, kana) if stream == 0 else (reading, True)
+        tail = text[b:]
+        cut = self._resolved.first(tail, k)
+        if cut < 0:
+            return False
+        after = tail[cut:]
+        return not (o.term.text in after or (o.term.reading and o.term.reading in after))
 
     def _weak_add_up(self, occ: Sequence[Occurrence]) -> bool:
         """Two weak signs make a crisis when they speak of the same danger (夜間に + 眠れない do not)."""

@@ -246,3 +246,9 @@ def test_a_frame_word_inside_another_word_is_no_frame():
     assert not forms.frames("日本で生きるのがつらい", kana=False)
     assert forms.frames("本で読んだ話", kana=False)
     assert forms.frames("虐待防止の", kana=False)       # longer frame words may follow a kanji
+
+
+def test_a_past_is_over_only_after_the_sign_and_a_false_alarm_only_nearby(screen_words):
+    assert screen_words("昔は死にたいと思ったこともあったけど、今は元気です") is None
+    assert screen_words("昔からつらかった。今は毎日死にたい") is not None     # 今は comes before the sign
+    assert screen_words("もう死にたい。今日は晴れ。友達は勘違いだったと言う") is not None
