@@ -181,7 +181,9 @@ class Router:
         visit = bool(lit["visit"])
         if visit:   # asking for a visit is itself evidence for the desks that visit
             for sid in self.visiting:
-                totals[sid] = totals.get(sid, 0.0) + VISIT_EVIDENCE
+                if totals.get(sid, 0.0) <= 0:
+                    continue          # a visit alone (父が病院に行こうとしない) names no visiting desk
+                totals[sid] = totals[sid] + VISIT_EVIDENCE
                 scored.contrib.setdefault(sid, {})["「訪問」"] = VISIT_EVIDENCE
         for sid in totals:
             if sid in self.visiting:

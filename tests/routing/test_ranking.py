@@ -333,3 +333,11 @@ def test_generic_fitness_words_alone_do_not_name_the_elderly_gatherings(fuji_rou
     assert res.outcome is not Outcome.ROUTE
     res = fuji_router.route("80歳の父が家にこもりがち。近所で体操できる集まりはありませんか")
     assert res.outcome is Outcome.ROUTE and res.matches[0].id == "kaigo_yobou"
+
+
+@pytest.mark.sudachi
+def test_a_visit_asked_about_something_no_visiting_desk_knows_does_not_name_one(fuji_router):
+    res = fuji_router.route("離婚した元夫に子どもを会わせたくない。家まで来てくれと言われて困っている")
+    assert res.outcome is not Outcome.MULTI or not {"outreach_universal", "outreach_kokokara"} & set(res.needed)
+    res = fuji_router.route("一人暮らしの母の様子を見に来てもらえませんか")
+    assert res.matches[0].id == "houkatsu"
