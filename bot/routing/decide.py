@@ -182,7 +182,9 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
         if signals.vague and ratio >= p.vague_ratio and (top < p.vague_below or signals.short_topic) \
                 and not (own_phrase and ratio < p.close_ratio):
             return Decision(Outcome.CLARIFY, order, (), f"vague and close: {ratio:.2f}", second)
-        if signals.vague and signals.one_topic and ratio >= p.topic_ratio and not own_phrase:   # 障害のある家族のことで
+        # 障害のある家族のことで, 働くことについて: one topic word several desks share; a desk's own word found
+        # whole names it only when the message also says whom it is about (母の介護のことで: an older person)
+        if signals.vague and signals.one_topic and ratio >= p.topic_ratio and not (own_phrase and signals.age_known):
             return Decision(Outcome.CLARIFY, order, (), f"vague and close: {ratio:.2f}", second)
         if not signals.age_known and ratio >= p.age_ratio and ages.get(a) != ages.get(b) \
                 and (bool(fields.get(a, frozenset()) & fields.get(b, frozenset())) or _same_words(a, b, contrib)):

@@ -341,3 +341,14 @@ def test_a_visit_asked_about_something_no_visiting_desk_knows_does_not_name_one(
     assert res.outcome is not Outcome.MULTI or not {"outreach_universal", "outreach_kokokara"} & set(res.needed)
     res = fuji_router.route("一人暮らしの母の様子を見に来てもらえませんか")
     assert res.matches[0].id == "houkatsu"
+
+
+@pytest.mark.sudachi
+def test_one_shared_topic_without_a_person_asks_but_with_one_named_routes(fuji_router):
+    # 働く is a word of the work desk, but work is also the youth and the money desks' topic: ask
+    res = fuji_router.route("働くことについて、ちょっと相談させてください")
+    assert res.outcome is Outcome.CLARIFY
+    assert {m.id for m in res.matches[:3]} >= {"sanka_shuro"}
+    # a person named with the topic (an older parent's care) lets the desk's own word decide
+    res = fuji_router.route("祖母の介護のことで相談したいです")
+    assert res.outcome is Outcome.ROUTE and res.matches[0].id == "houkatsu"
