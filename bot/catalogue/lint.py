@@ -28,7 +28,7 @@ Level = Literal["error", "warning", "notice"]
 CODES: tuple[str, ...] = (
     "duplicate_id", "dangling_reference", "no_verified_contact", "crisis_kind_uncovered",
     "stale_fact", "crisis_no_hours", "crisis_unverified", "unknown_crisis_kind", "unknown_district",
-    "example_not_routed", "router_skipped",
+    "example_not_routed", "router_skipped", "router_failed",
 )
 
 
@@ -236,7 +236,11 @@ ROUTER_MODULE = "bot.routing.router"
 
 
 def router_reach(cat: Catalogue, module: str = ROUTER_MODULE) -> list[Finding]:
-    """Routes every service's own examples; warns for those that do not reach it (router built lazily)."""
+    """Routes every service's own examples; an example that does not reach its service is an error.
+
+    Examples double as regression tests: a catalogue whose own phrasings go to another desk would
+    send residents astray, so ``catalogue check`` fails on it (router built lazily).
+    """
     try:
         build_router = importlib.import_module(module).build_router
     except (ImportError, AttributeError) as exc:
@@ -245,7 +249,7 @@ def router_reach(cat: Catalogue, module: str = ROUTER_MODULE) -> list[Finding]:
     try:
         router = build_router(cat)
     except Exception as exc:  # noqa: BLE001 - the router is another area's code; report, don't crash
-        return [Finding("notice", "router_skipped", "services[*].examples",
+        return [Finding("error", "router_failed", "services[*].examples",
                         f"build_router failed ({type(exc).__name__}: {exc}); example reach not checked")]
     try:   # the router area's own definition of "reaches", when it has one
         problems = importlib.import_module("bot.routing.lint").examples_not_reaching(router, cat)
@@ -255,7 +259,7 @@ def router_reach(cat: Catalogue, module: str = ROUTER_MODULE) -> list[Finding]:
     for service_id, example, got in problems:
         missed.setdefault(service_id, []).append(f"{example!r} → {got}")
     totals = {s.id: len(s.examples) for s in cat.services}
-    return [Finding("warning", "example_not_routed", f"services[{sid}].examples",
+    return [Finding("error", "example_not_routed", f"services[{sid}].examples",
                     f"{len(items)}/{totals.get(sid, 0)} not routed here: " + "; ".join(items))
             for sid, items in missed.items()]
 

@@ -180,7 +180,7 @@ def test_example_that_routes_elsewhere_is_reported_with_the_real_router() -> Non
          "keywords": ["保育園", "入園"], "examples": ["保育園に入れたい"]},
     ]
     found = router_reach(build(data))
-    assert [(f.code, f.where) for f in found] == [("example_not_routed", "services[kaigo].examples")]
+    assert [(f.level, f.code, f.where) for f in found] == [("error", "example_not_routed", "services[kaigo].examples")]
     assert "保育園に空きがあるか知りたい" in found[0].message and "1/2" in found[0].message
 
 
