@@ -90,6 +90,10 @@ def _remaining(sid: str, owned: set[str], contrib: Mapping[str, Mapping[str, flo
                if t not in owned and c >= share * best[t] and _key(t, sid, key))
 
 
+def _base(term: str) -> str:
+    return term.strip("~「」≡")
+
+
 def _owned_terms(sid: str, contrib: Mapping[str, Mapping[str, float]], share: float) -> set[str]:
     """The terms for which ``sid`` is (nearly) the best-scoring desk."""
     best = _best(contrib)
@@ -107,9 +111,12 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
            signals: Signals, p: Params = Params(),
            fields: Mapping[str, frozenset[str]] | None = None,
            ages: Mapping[str, tuple[int, int] | None] | None = None,
-           key: Mapping[str, frozenset[str]] | None = None) -> Decision:
+           key: Mapping[str, frozenset[str]] | None = None,
+           conditions: frozenset[str] = frozenset(), open_desks: frozenset[str] = frozenset()) -> Decision:
     """Decides the outcome. ``fields`` (service id -> 分野) keeps two desks of one field from
-    counting as two needs: neighbours share words, independent needs do not share a field."""
+    counting as two needs: neighbours share words, independent needs do not share a field.
+    ``conditions`` (a person's condition: 障害, うつ, 病気) are no second need beside a desk of
+    ``open_desks`` (the catalogue's desks for everyone, field 全)."""
     fields = fields or {}
     ages = ages or {}
     order = tuple(sid for sid, s in ranked if s > 0)
@@ -145,6 +152,10 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
     # several independent needs?
     needs = [ranked[0][0]]
     owned = _owned_terms(ranked[0][0], contrib, p.share)
+    if ranked[0][0] in open_desks:
+        # a desk open to everyone whatever their condition (障害・病気等の理由を問わない) is the need;
+        # the condition named beside it (うつで休職して, 障害があるけど働きたい) is context, not a second need
+        owned |= {t for terms in contrib.values() for t in terms if _base(t) in conditions}
     second: dict[str, float] = {}
     while len(needs) < p.max_needs and not signals.participation:
         used = frozenset().union(*(fields.get(n, frozenset()) for n in needs))

@@ -75,6 +75,8 @@ class Router:
     visit_negation: tuple[str, ...] = ()    # いらない, 不要: right after a visit word, it is declined
     topic_markers: tuple[str, ...] = ()     # のことで, について: the message names a topic, not a need
     visiting: frozenset[str] = frozenset()
+    conditions: frozenset[str] = frozenset()   # a person's condition (障害, うつ): context beside a desk for everyone
+    open_desks: frozenset[str] = frozenset()   # routable desks of field 全 (open to everyone)
     params: Params = Params()
 
     def __post_init__(self) -> None:
@@ -210,7 +212,8 @@ class Router:
                           compare=any(w in text for w in self.compare_words), known_nouns=known_nouns,
                           concept=any(t.startswith(SYN) and t in vocab and not self.expander.is_light(t) for t in terms),
                           one_topic=any(m in text for m in self.topic_markers) and self._one_topic(ranked, contrib))
-        d = decide(ranked, contrib, signals, self.params, self.fields, self.age_ranges, self.key_terms)
+        d = decide(ranked, contrib, signals, self.params, self.fields, self.age_ranges, self.key_terms,
+                   conditions=self.conditions, open_desks=self.open_desks)
         order = list(d.order)
         if d.outcome is Outcome.CLARIFY and len(order) < 2:
             order += [sid for sid in self._default_choices() if sid not in order]
@@ -302,6 +305,20 @@ def _service_fields(svc: Service) -> dict[str, list[str]]:
     }
 
 
+def _conditions(words, normalise: Normaliser, tok: Tokeniser, expander: Expander) -> frozenset[str]:
+    """The condition words as the scorer sees them: the written form, the Sudachi normalized form of a
+    one-word condition and the heads of their synonym groups."""
+    out: set[str] = set()
+    for w in words:
+        nw = normalise(w)
+        out.add(nw)
+        an = tok.analyse(nw)
+        if len(an.tokens) == 1:
+            out.add(an.tokens[0].norm)
+        out.update(t[1:] for t in expander.terms(an, nw) if t.startswith(SYN))
+    return frozenset(out)
+
+
 def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None) -> Router:
     """Builds everything once: dictionary, lexicons with readings, synonym table, BM25 index."""
     tok = tokeniser if tokeniser is not None else SudachiTokeniser()
@@ -376,6 +393,8 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None) -> Ro
         topic_markers=tuple(dict.fromkeys(normalise(w) for w in scope.get("topic_markers", ()))),
         visit_negation=tuple(dict.fromkeys(normalise(w) for w in scope.get("visit_negation", ()))),
         compare_words=tuple(dict.fromkeys(normalise(w) for w in scope.get("compare", ()))),
+        conditions=_conditions(routing_data.load("cues").get("conditions", ()), normalise, tok, expander),
+        open_desks=frozenset(s.id for s in catalogue.services if s.routable and Field_.ZEN in s.fields),
         visiting=frozenset(
             s.id for s in catalogue.services if s.routable and any(
                 w in normalise(" ".join([s.name, *s.aliases])) for w in visit_words)),

@@ -352,3 +352,27 @@ def test_one_shared_topic_without_a_person_asks_but_with_one_named_routes(fuji_r
     # a person named with the topic (an older parent's care) lets the desk's own word decide
     res = fuji_router.route("祖母の介護のことで相談したいです")
     assert res.outcome is Outcome.ROUTE and res.matches[0].id == "houkatsu"
+
+
+def test_a_condition_beside_a_desk_for_everyone_is_context_not_a_second_need():
+    ranked = [("work", 9.0), ("place", 7.0)]
+    contrib = {"work": {"働く": 5.0, "練習": 4.0}, "place": {"鬱": 4.0, "≡精神障害": 3.0}}
+    fields = {"work": frozenset({"全"}), "place": frozenset({"障害"})}
+    conds = frozenset({"鬱", "精神障害"})
+    assert decide(ranked, contrib, Signals(strong=9.0), P, fields, conditions=conds).outcome is Outcome.MULTI
+    d = decide(ranked, contrib, Signals(strong=9.0), P, fields, conditions=conds, open_desks=frozenset({"work"}))
+    assert d.outcome is Outcome.ROUTE and d.order[0] == "work"
+    # beside a desk of one field (a parent with a disability raising a child) the condition is still a need
+    fields2 = {"work": frozenset({"子ども"}), "place": frozenset({"障害"})}
+    assert decide(ranked, contrib, Signals(strong=9.0), P, fields2, conditions=conds,
+                  open_desks=frozenset()).outcome is Outcome.MULTI
+
+
+@pytest.mark.sudachi
+def test_wanting_to_work_with_a_condition_is_the_work_desk_alone(fuji_router):
+    for text in ("うつで仕事を辞めた。また働けるようになりたい", "障害があるけど働きたい。就労の準備を手伝ってほしい"):
+        res = fuji_router.route(text)
+        assert res.outcome is Outcome.ROUTE and res.matches[0].id == "sanka_shuro", text
+    # a second need named in its own words still counts
+    res = fuji_router.route("知的障害の息子の日中の居場所と、私の仕事探しのことを相談したい")
+    assert res.outcome is Outcome.MULTI and {"chiiki_katsudou", "sanka_shuro"} <= set(res.needed)
