@@ -76,6 +76,8 @@ class Ticket(Base):
     __tablename__ = "ticket"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     ref: Mapped[str | None] = mapped_column(String(20), unique=True)     # FJ-2026-000123, from id
+    # One intake, one ticket, across replicas: a keyed hash of (user key, intake consent time), unique.
+    intake_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     user_key: Mapped[str] = mapped_column(String(200), index=True)       # channel user key (never shown to staff)
     pseudonym: Mapped[str] = mapped_column(String(40), index=True)       # what staff see
     channel: Mapped[str] = mapped_column(String(20))

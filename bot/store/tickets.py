@@ -17,6 +17,7 @@ import hmac
 from collections.abc import Sequence
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.effects import ConsentGiven, CreateTicket, TicketView
@@ -46,6 +47,15 @@ class Pseudonymiser:
         digest = hmac.new(self._key, user_key.encode("utf-8"), hashlib.sha256).hexdigest()
         return f"相談者-{digest[:10]}"
 
+    def intake_key(self, user_key: str, consent_given_at: str) -> str:
+        """A stable id of one intake (``ticket.intake_key``): the person and when they consented to it.
+
+        The consent time lives in the encrypted session state from 同意する until the ticket is filed,
+        so every 送信 of one intake (a double tap, a retry, two replicas) carries the same key.
+        """
+        msg = f"intake|{user_key}|{_parse(consent_given_at).isoformat()}".encode("utf-8")
+        return hmac.new(self._key, msg, hashlib.sha256).hexdigest()
+
     def log_id(self, user_key: str) -> str:
         """A short id for logs (never the platform id)."""
         return hmac.new(self._key, b"log|" + user_key.encode("utf-8"), hashlib.sha256).hexdigest()[:12]
@@ -71,15 +81,32 @@ class TicketStore:
                               text_sha256=c.text_sha256, given_at=_parse(c.given_at))
 
     async def open(self, cmd: CreateTicket, now: dt.datetime) -> str:
-        """Stores a consented intake with its receipts; returns the reference number staff will quote."""
+        """Stores a consented intake with its receipts; returns the reference number staff will quote.
+
+        The same intake sent twice (a double tap, a retry after the session could not be saved, two
+        replicas taking one tap each) files one ticket: ``ticket.intake_key`` is UNIQUE, so the second
+        insert fails in the database and the first ticket's reference comes back.
+        """
+        key = self._pseudo.intake_key(cmd.user_key, cmd.intake_consent.given_at)
+        try:
+            return await self._open(cmd, now, key)
+        except IntegrityError:
+            async with self._sessions() as s:
+                ref = (await s.execute(select(Ticket.ref).where(Ticket.intake_key == key))).scalar()
+            if ref is None:
+                raise
+            return ref
+
+    async def _open(self, cmd: CreateTicket, now: dt.datetime, key: str) -> str:
         enc = self._cipher.encrypt
         async with self._sessions() as s, s.begin():
-            # The same intake sent twice (a retry after the session could not be saved, a double
-            # tap): its consent time identifies it, so the first ticket's reference comes back.
-            again = (await s.execute(
-                select(Ticket.ref).join(ConsentReceipt, Ticket.consent_intake_id == ConsentReceipt.id)
-                .where(ConsentReceipt.user_key == cmd.user_key, ConsentReceipt.scope == "intake",
-                       ConsentReceipt.given_at == _parse(cmd.intake_consent.given_at)))).scalar()
+            again = (await s.execute(select(Ticket.ref).where(Ticket.intake_key == key))).scalar()
+            if again is None:   # filed before tickets had an intake key: its consent time identifies it
+                again = (await s.execute(
+                    select(Ticket.ref).join(ConsentReceipt, Ticket.consent_intake_id == ConsentReceipt.id)
+                    .where(Ticket.intake_key.is_(None), ConsentReceipt.user_key == cmd.user_key,
+                           ConsentReceipt.scope == "intake",
+                           ConsentReceipt.given_at == _parse(cmd.intake_consent.given_at)))).scalar()
             if again:
                 return again
             intake = self._receipt(cmd.user_key, cmd.intake_consent)
@@ -93,7 +120,8 @@ class TicketStore:
                 anonymous=cmd.anonymous, crisis=cmd.crisis, contact_method=cmd.contact_method,
                 summary_enc=enc(cmd.summary), name_enc=enc(cmd.name), phone_enc=enc(cmd.phone),
                 preferred_times_enc=enc(cmd.preferred_times), routing=dict(cmd.routing),
-                consent_intake_id=intake.id, consent_meeting_id=meeting.id if meeting else None)
+                consent_intake_id=intake.id, consent_meeting_id=meeting.id if meeting else None,
+                intake_key=key)
             s.add(ticket)
             await s.flush()
             ticket.ref = make_ref(ticket.id, now)

@@ -85,12 +85,6 @@ async def test_a_redelivery_on_the_other_replica_is_answered_once(two, fake_line
         assert len([d for d in fake_line.delivered if d["to"] == uid]) == 11   # 11 events, 11 answers
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "conversation bug, reported: a turn is load → step → effects → save with only an in-process "
-    "asyncio.Lock per user (bot/conversation.py Conversation._lock; bot/channels/line.py LineChannel._locks). "
-    "Two replicas each take a tap of 送信 (two distinct events), both load the session at the preview "
-    "step and both file a ticket. The turn needs a lock or a version check that lives in the database "
-    "(SELECT … FOR UPDATE on the conversation row, or an optimistic version column)."))
 async def test_a_double_tap_split_across_replicas_files_one_ticket(two, fake_line, db_url) -> None:
     a, b = two
     for n in range(RESIDENTS):
