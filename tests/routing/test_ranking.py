@@ -376,3 +376,12 @@ def test_wanting_to_work_with_a_condition_is_the_work_desk_alone(fuji_router):
     # a second need named in its own words still counts
     res = fuji_router.route("知的障害の息子の日中の居場所と、私の仕事探しのことを相談したい")
     assert res.outcome is Outcome.MULTI and {"chiiki_katsudou", "sanka_shuro"} <= set(res.needed)
+
+
+@pytest.mark.sudachi
+def test_companions_in_general_are_not_parents_friends(fuji_router):
+    # 仲間 alone is anyone's word (older people, disabled people); ママ仲間 is the parents' place
+    res = fuji_router.route("定年してから話し相手がいない。仲間と体操できる集まりがあれば")
+    assert res.matches[0].id != "kosodate_shien"
+    res = fuji_router.route("子どもと一緒に行けて、ママ仲間ができる場所を探してます")
+    assert res.matches[0].id == "kosodate_shien"
