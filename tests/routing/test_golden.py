@@ -21,13 +21,13 @@ GOLDEN = Path(__file__).parents[1] / "data" / "golden"
 STRICT = os.environ.get("SCRUM_GOLDEN_STRICT", "") == "1"
 pytestmark = pytest.mark.sudachi
 
-# Held-out levels measured on 2026-11-27 after the ranking work (344 lines: top-1 83.1 %, top-3 94.8 %,
-# crisis recall 94.4 %, false alarms 2.4 %, out-of-scope declined 80.0 %), minus a margin of about four
-# points: the golden files are still growing, and a new line must not turn the suite red unless the
-# router got worse. The crisis floors are the crisis screen owner's.
-FLOOR = {"top1": 0.79, "top3": 0.90, "crisis_recall": 0.88, "false_alarms": 0.03, "oos": 0.75}  # crisis: 92.6 % / 2.4 % measured
-# Dev levels (654 lines: top-1 90.1 %, top-3 98.5 %), minus the same margin.
-DEV_FLOOR = {"top1": 0.86, "top3": 0.95}
+# Held-out levels measured on 2026-11-27 after the second ranking pass (344 lines: top-1 83.7 %,
+# top-3 94.5 %, crisis recall 94.4 %, false alarms 2.4 %, out-of-scope declined 80.0 %), minus a margin
+# of about three points: the golden files are still growing, and a new line must not turn the suite red
+# unless the router got worse. The crisis floors are the crisis screen owner's.
+FLOOR = {"top1": 0.80, "top3": 0.91, "crisis_recall": 0.88, "false_alarms": 0.03, "oos": 0.77}  # crisis: 92.6 % / 2.4 % measured
+# Dev levels (654 lines: top-1 91.4 %, top-3 98.5 %), minus the same margin.
+DEV_FLOOR = {"top1": 0.88, "top3": 0.95}
 
 
 def below_target(reason: str):
