@@ -37,6 +37,10 @@ class Tokeniser(Protocol):
     def analyse(self, text: str) -> Analysis: ...
 
 
+SEEN_MAX = 50_000          # words remembered by the tokeniser
+SYNTHETIC_IDS = 0x0FFFFFFF  # word ids from here up are Sudachi's made-up morphemes, not dictionary entries
+
+
 class SudachiTokeniser:
     """SudachiPy with sudachidict-core; built once (≈0.1 s) and shared."""
 
@@ -48,6 +52,9 @@ class SudachiTokeniser:
         self._dict = sudachipy.Dictionary()
         self._tok = self._dict.create(self._mode_c)
         self._pos: dict[int, str] = {}      # part-of-speech id -> first level, filled as met
+        # (dictionary entry, surface) -> (normalized form, pos, mode-A sub-words, reading): the same word
+        # is analysed once; bounded, so a flood of odd input cannot grow it without end
+        self._seen: dict[tuple[int, str], tuple[str, str, tuple[str, ...], str]] = {}
 
     def analyse(self, text: str) -> Analysis:
         tokens: list[Token] = []
@@ -55,20 +62,30 @@ class SudachiTokeniser:
         starts: list[int] = []
         pos_in_reading = 0
         pos_cache = self._pos
+        seen = self._seen
         for m in self._tok.tokenize(text):
             surface = m.surface()
-            pid = m.part_of_speech_id()
-            pos = pos_cache.get(pid)
-            if pos is None:
-                pos = pos_cache[pid] = self._dict.pos_of(pid)[0]
-            rf = m.reading_form()
-            reading = to_hiragana(rf if rf and pos not in ("補助記号", "空白") else surface)
-            subs: tuple[str, ...] = ()
-            if len(surface) > 2 and pos == "名詞":
-                parts = m.split(self._mode_a)
-                if len(parts) > 1:
-                    subs = tuple(p.normalized_form() for p in parts)
-            tokens.append(Token(surface, m.normalized_form(), pos, subs, reading, m.begin()))
+            wid = m.word_id()
+            # only dictionary entries: unknown and numeric words (一 read いち or ひと) depend on context
+            key = (wid, surface) if wid < SYNTHETIC_IDS and not m.is_oov() else None
+            known = seen.get(key) if key is not None else None
+            if known is None:
+                pid = m.part_of_speech_id()
+                pos = pos_cache.get(pid)
+                if pos is None:
+                    pos = pos_cache[pid] = self._dict.pos_of(pid)[0]
+                rf = m.reading_form()
+                reading = to_hiragana(rf if rf and pos not in ("補助記号", "空白") else surface)
+                subs: tuple[str, ...] = ()
+                if len(surface) > 2 and pos == "名詞":
+                    parts = m.split(self._mode_a)
+                    if len(parts) > 1:
+                        subs = tuple(p.normalized_form() for p in parts)
+                known = (m.normalized_form(), pos, subs, reading)
+                if key is not None and len(seen) < SEEN_MAX:
+                    seen[key] = known
+            norm, pos, subs, reading = known
+            tokens.append(Token(surface, norm, pos, subs, reading, m.begin()))
             starts.append(pos_in_reading)
             reading_parts.append(reading)
             pos_in_reading += len(reading)
