@@ -1,10 +1,10 @@
-# Two commands: `make run` (set up, then chat with the bot on SQLite) and `make test`.
+# Two commands: `make run` (set up, then serve /try and the staff console on SQLite) and `make test`.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup system-deps check clean
+.PHONY: run chat test setup system-deps check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,12 @@ setup: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/scrum-bot catalogue check
+	@echo "Try the bot:   http://127.0.0.1:8080/try"
+	@echo "Staff console: http://127.0.0.1:8080/staff  (first: $(BIN)/scrum-bot staff add NAME --department dept_fukushi_somu --role admin)"
+	$(BIN)/scrum-bot serve
+
+# The same dialogue in this terminal (numbered choices), no server, no network.
+chat: $(STAMP)
 	$(BIN)/scrum-bot chat
 
 # Debian packages some tests drive for real: chromium (browser tests; Playwright cannot download its
