@@ -250,6 +250,9 @@ class LineChannel:
         # Few events are worked on at once, so the loop stays free to acknowledge webhooks in time.
         self._workers = asyncio.Semaphore(workers)
         self._active: set[str] = set()      # event ids being handled here (their leases are renewed)
+        # Events answered here whose final status the database did not take (it was down): written
+        # by the sweeper once it is back, and never taken over by recover() meanwhile.
+        self._unfinished: dict[str, str] = {}
 
     # webhook ------------------------------------------------------------------------------
 
@@ -298,7 +301,9 @@ class LineChannel:
         """Re-runs events acknowledged with a 200 whose handler died (lease ran out); returns how many."""
         if self._cipher is None:
             return 0
-        taken = await store.take_stale_events(self._sessions, NAME)
+        await self._finish_unfinished()
+        taken = await store.take_stale_events(self._sessions, NAME,
+                                              skip=self._active | set(self._unfinished))
         for event_id, payload in taken:
             try:
                 event = Event.from_dict(json.loads(self._cipher.decrypt(payload) or "{}"))
@@ -308,6 +313,43 @@ class LineChannel:
             log.warning("LINE event %s taken over from a handler that stopped", event_id)
             self.spawn(self._process([event]))
         return len(taken)
+
+    async def _finish(self, event_id: str, status: str) -> None:
+        try:
+            await store.finish_event(self._sessions, NAME, event_id, status)
+            self._unfinished.pop(event_id, None)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("LINE event %s: status %s not stored (%s); retried by the sweeper", event_id, status,
+                        type(exc).__name__)
+            self._unfinished[event_id] = status
+
+    async def _finish_unfinished(self) -> None:
+        """Stores the final status of events answered while the database was away."""
+        for event_id, status in list(self._unfinished.items()):
+            if event_id not in self._active:
+                await store.finish_event(self._sessions, NAME, event_id, status)
+                self._unfinished.pop(event_id, None)
+
+    async def _may_answer(self, event: Any) -> bool:
+        """Records the intent to answer before sending (never answered twice); False if another handler did."""
+        event_id = getattr(event, "webhook_event_id", None)
+        if not event_id:
+            return True
+        try:
+            if await store.mark_answering(self._sessions, NAME, event_id):
+                return True
+        except (SQLAlchemyError, OSError) as exc:
+            # The database is away: answer now (the resident waits otherwise) and keep the event from
+            # recover() in this process until its status is stored.
+            log.warning("LINE event %s: intent to answer not stored (%s)", event_id, type(exc).__name__)
+            self._unfinished[event_id] = "done"
+            return True
+        log.warning("LINE event %s already answered by another handler: not sent again", event_id)
+        return False
+
+    async def _answer(self, event: Any, uid: str, replies: Sequence[Reply]) -> None:
+        if await self._may_answer(event):
+            await self.deliver(uid, _usable_token(event), replies)
 
     def spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -343,8 +385,7 @@ class LineChannel:
                 log.error("LINE event %s (%s) failed: %s at %s", event.webhook_event_id,
                           type(event).__name__, type(exc).__name__, _where(exc))
                 status = "failed"
-            with contextlib.suppress(SQLAlchemyError, OSError):
-                await store.finish_event(self._sessions, NAME, event.webhook_event_id, status)
+            await self._finish(event.webhook_event_id, status)
 
     async def _handle_event(self, event: Any) -> None:
         source = getattr(event, "source", None)
@@ -358,7 +399,7 @@ class LineChannel:
         key = user_key(uid)
         if isinstance(event, FollowEvent):
             await store.set_reachable(self._sessions, key, NAME, True)
-            await self.deliver(uid, _usable_token(event), [Reply(texts.GREETING)])
+            await self._answer(event, uid, [Reply(texts.GREETING)])
         elif isinstance(event, UnfollowEvent):
             await store.set_reachable(self._sessions, key, NAME, False)
         elif isinstance(event, UnsendEvent):
@@ -368,9 +409,10 @@ class LineChannel:
             metrics.record_message(NAME)
             with metrics.time_message(NAME):
                 await self._show_loading(uid)
-                await self.deliver(uid, _usable_token(event), await self._converse(inbound))
+                replies = await self._converse(inbound)
+                await self._answer(event, uid, replies)
         elif isinstance(event, MessageEvent):       # sticker, image, video, audio, file, location
-            await self.deliver(uid, _usable_token(event), [Reply(texts.NON_TEXT)])
+            await self._answer(event, uid, [Reply(texts.NON_TEXT)])
 
     async def _converse(self, inbound: Inbound) -> list[Reply]:
         if self._conversation is None:

@@ -190,6 +190,9 @@ class TelegramChannel:
         # Few updates are worked on at once, so the loop stays free to acknowledge webhooks in time.
         self._workers = asyncio.Semaphore(workers)
         self._active: set[str] = set()      # update ids being handled here (their leases are renewed)
+        # Updates answered here whose final status the database did not take (it was down): written
+        # by the sweeper once it is back, and never taken over by recover() meanwhile.
+        self._unfinished: dict[str, str] = {}
 
     # webhook ------------------------------------------------------------------------------
 
@@ -224,7 +227,9 @@ class TelegramChannel:
         """Re-runs updates acknowledged with a 200 whose handler died (lease ran out); returns how many."""
         if self._cipher is None:
             return 0
-        taken = await store.take_stale_events(self._sessions, NAME)
+        await self._finish_unfinished()
+        taken = await store.take_stale_events(self._sessions, NAME,
+                                              skip=self._active | set(self._unfinished))
         for event_id, payload in taken:
             try:
                 update = Update.de_json(json.loads(self._cipher.decrypt(payload) or "{}"), self.bot)
@@ -234,6 +239,36 @@ class TelegramChannel:
             log.warning("Telegram update %s taken over from a handler that stopped", event_id)
             self.spawn(self.process(update))
         return len(taken)
+
+    async def _finish(self, event_id: str, status: str) -> None:
+        try:
+            await store.finish_event(self._sessions, NAME, event_id, status)
+            self._unfinished.pop(event_id, None)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("Telegram update %s: status %s not stored (%s); retried by the sweeper", event_id, status,
+                        type(exc).__name__)
+            self._unfinished[event_id] = status
+
+    async def _finish_unfinished(self) -> None:
+        """Stores the final status of updates answered while the database was away."""
+        for event_id, status in list(self._unfinished.items()):
+            if event_id not in self._active:
+                await store.finish_event(self._sessions, NAME, event_id, status)
+                self._unfinished.pop(event_id, None)
+
+    async def _answer(self, update: Update, chat_id: int, replies: Sequence[Reply]) -> None:
+        """Records the intent to answer before sending (never answered twice), then sends."""
+        event_id = str(update.update_id)
+        try:
+            if not await store.mark_answering(self._sessions, NAME, event_id):
+                log.warning("Telegram update %s already answered by another handler: not sent again", event_id)
+                return
+        except (SQLAlchemyError, OSError) as exc:
+            # The database is away: answer now and keep the update from recover() in this process
+            # until its status is stored.
+            log.warning("Telegram update %s: intent to answer not stored (%s)", event_id, type(exc).__name__)
+            self._unfinished[event_id] = "done"
+        await self.deliver(chat_id, replies)
 
     def spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -267,8 +302,7 @@ class TelegramChannel:
             except Exception as exc:  # noqa: BLE001 - one bad update must not stop the others
                 log.error("Telegram update %s failed: %s at %s", update.update_id, type(exc).__name__, _where(exc))
                 status = "failed"
-        with contextlib.suppress(SQLAlchemyError, OSError):
-            await store.finish_event(self._sessions, NAME, str(update.update_id), status)
+        await self._finish(str(update.update_id), status)
 
     async def _handle(self, update: Update, chat_id: int | None) -> None:
         if update.callback_query is not None:
@@ -283,9 +317,10 @@ class TelegramChannel:
         if inbound is not None:
             metrics.record_message(NAME)
             with metrics.time_message(NAME):
-                await self.deliver(chat_id, await self._converse(inbound))
+                replies = await self._converse(inbound)
+                await self._answer(update, chat_id, replies)
         elif update.message is not None:           # sticker, photo, voice, location …
-            await self.deliver(chat_id, [Reply(texts.NON_TEXT)])
+            await self._answer(update, chat_id, [Reply(texts.NON_TEXT)])
 
     async def _answer_callback(self, query_id: str) -> None:
         result = await call_with_retries(lambda: self.bot.answer_callback_query(query_id), classify_send,

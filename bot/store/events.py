@@ -60,11 +60,36 @@ async def claim_event(sessions: Sessions, platform: str, event_id: str, payload_
 
 
 async def finish_event(sessions: Sessions, platform: str, event_id: str, status: str = "done") -> None:
-    """Marks a claimed event as handled (``done``) or not (``failed``) and drops its stored payload."""
+    """Marks a claimed event as handled (``done``) or not (``failed``) and drops its stored payload.
+
+    Statuses: ``received`` (claimed, lease renewed), ``answering`` (``mark_answering``: the answer is
+    being sent), then ``done`` or ``failed``.
+    """
     async with sessions() as s, s.begin():
         await s.execute(update(ProcessedEvent)
                         .where(ProcessedEvent.platform == platform, ProcessedEvent.event_id == event_id[:80])
                         .values(status=status, payload_enc=None, claimed_until=None))
+
+
+async def mark_answering(sessions: Sessions, platform: str, event_id: str) -> bool:
+    """Records, before the answer is sent, that this handler answers the event; False if another did.
+
+    One conditional UPDATE (``received`` → ``answering``, payload dropped) decides, on SQLite and
+    PostgreSQL alike: an event whose answer may have gone out is never taken over by
+    ``take_stale_events`` again, and when two handlers ran it (a lease that ran out while the first
+    still worked), only the first to get here sends. An event without a row (never claimed) is
+    answered. Database errors propagate: the caller decides.
+    """
+    async with sessions() as s, s.begin():
+        result = await s.execute(update(ProcessedEvent)
+                                 .where(ProcessedEvent.platform == platform,
+                                        ProcessedEvent.event_id == event_id[:80],
+                                        ProcessedEvent.status == "received")
+                                 .values(status="answering", payload_enc=None))
+        if result.rowcount:
+            return True
+        row = await s.get(ProcessedEvent, (platform, event_id[:80]))
+        return row is None
 
 
 async def renew_events(sessions: Sessions, platform: str, event_ids: Iterable[str]) -> None:
@@ -79,11 +104,19 @@ async def renew_events(sessions: Sessions, platform: str, event_ids: Iterable[st
                         .values(claimed_until=utcnow() + EVENT_LEASE))
 
 
-async def take_stale_events(sessions: Sessions, platform: str, limit: int = 20) -> list[tuple[str, bytes]]:
-    """Events acknowledged but never finished whose handler's lease ran out: taken over (leased) here."""
+async def take_stale_events(sessions: Sessions, platform: str, limit: int = 20,
+                            skip: Iterable[str] = ()) -> list[tuple[str, bytes]]:
+    """Events acknowledged but never answered whose handler's lease ran out: taken over (leased) here.
+
+    Only ``received`` events qualify: one marked ``answering`` (its answer may have been sent) or
+    ``done`` is never run again. ``skip``: event ids this process still works on or has answered.
+    """
     now = utcnow()
     stale = and_(ProcessedEvent.platform == platform, ProcessedEvent.status == "received",
                  ProcessedEvent.payload_enc.is_not(None), ProcessedEvent.claimed_until < now)
+    skipped = [e[:80] for e in skip]
+    if skipped:
+        stale = and_(stale, ProcessedEvent.event_id.not_in(skipped))
     async with sessions() as s:
         rows = (await s.execute(select(ProcessedEvent.event_id, ProcessedEvent.payload_enc).where(stale)
                                 .order_by(ProcessedEvent.received_at).limit(limit))).all()

@@ -147,7 +147,7 @@ class ProcessedEvent(Base):
     platform: Mapped[str] = mapped_column(String(20), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(80), primary_key=True)
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
-    status: Mapped[str] = mapped_column(String(20), default="received")   # received | done | failed
+    status: Mapped[str] = mapped_column(String(20), default="received")   # received | answering | done | failed
     payload_enc: Mapped[bytes | None] = mapped_column(LargeBinary)      # the event, encrypted, until done
     claimed_until: Mapped[dt.datetime | None] = mapped_column()          # the handler's lease (renewed)
 
