@@ -490,13 +490,15 @@ def setup(app: web.Application) -> None:
             log.error("Telegram is configured but no conversation is available: residents get an apology")
         app[TELEGRAM_CHANNEL] = channel
         deps.extras["telegram_channel"] = channel
-        sweeper = asyncio.get_running_loop().create_task(channel.run_outbox())
+        interval = settings.outbox_interval_seconds
+        sweeper = asyncio.get_running_loop().create_task(channel.run_outbox(interval)) if interval > 0 else None
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
             await channel.drain()
             await close_bot()
 

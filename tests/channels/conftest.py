@@ -85,7 +85,8 @@ def channel_settings(db_url: str, fake_line: FakeLineApi, fake_telegram: FakeTel
                     line_api_base_url=fake_line.url, line_api_data_base_url=fake_line.url,
                     telegram_bot_token=TG_TOKEN, telegram_secret_token=TG_SECRET,
                     telegram_api_base_url=fake_telegram.url,
-                    channel_api_timeout=2.0, channel_api_retries=3)
+                    channel_api_timeout=2.0, channel_api_retries=3,
+                    outbox_interval_seconds=0)   # tests drive deliver_outbox() themselves: no racing sweep
 
 
 DepsHook = Callable[[Deps], Any]
