@@ -35,11 +35,18 @@ class Normaliser:
         self._pattern = re.compile("|".join(map(re.escape, keys))) if keys else None
 
     def __call__(self, text: str) -> str:
-        t = unicodedata.normalize("NFKC", text)
+        # Invisible marks go before NFKC too: removed afterwards, they would leave combining marks
+        # side by side in an order NFKC had not put them in (and a second pass would reorder them).
+        t = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))
         t = _INVISIBLE.sub("", t).translate(_DASHES)
         t = _NEWLINES.sub("。", t)
         t = _SPACES.sub(" ", t).strip().lower()
         t = _LONG_RUN.sub(r"\1\1", t)
         if self._pattern is not None:
-            t = self._pattern.sub(lambda m: self._table[m.group(0)], t)
+            t = self._pattern.sub(self._swap, t)
         return t
+
+    def _swap(self, m: re.Match[str]) -> str:
+        """The table's form, unless the text there already is it (ケアマネジャー stays, never ケアマネジャージャー)."""
+        replacement = self._table[m.group(0)]
+        return m.group(0) if m.string.startswith(replacement, m.start()) else replacement

@@ -99,14 +99,10 @@ def test_invisible_characters_and_emoji_do_not_hide_a_crisis(phrase: str, before
     assert router.screen(text) is not None, ascii(text)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "routing bug, reported: Normaliser is not idempotent. data/normalise.yaml maps ケアマネ → ケアマネジャー, and "
-    "the longest-first regex then rewrites ケアマネジャー to ケアマネジャー+ジャー on a second pass (and on any "
-    "inquiry or catalogue text that already says ケアマネジャー). Fix in Normaliser.__call__: keep a match when "
-    "the text at that position already starts with its replacement."))
 @FUZZ
 @given(text=adversarial_text)
 @example(text="ｹｱﾏﾈ")
+@example(text="ケアマネジャーに相談")   # F6: once ケアマネジャージャー
 def test_normalising_twice_changes_nothing(text: str) -> None:
     router = _router()
     once = router.normalise(text)
