@@ -34,6 +34,7 @@ from bot.store.crypto import Cipher
 from bot.store.db import make_sessions
 from bot.store.sessions import SessionStore
 from bot.store.tickets import Pseudonymiser, TicketStore
+from bot.web import metrics
 
 log = logging.getLogger("bot.conversation")
 
@@ -54,7 +55,8 @@ class Conversation:
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def context(self, now: dt.datetime) -> Context:
-        return Context(router=self.router, catalogue=self.catalogue, now=now, retention_days=self._retention_days)
+        return Context(router=_MeteredRouter(self.router), catalogue=self.catalogue, now=now,
+                       retention_days=self._retention_days)
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Answers one message or tap; never raises, never logs the person's words."""
@@ -111,6 +113,7 @@ class Conversation:
                     raise
                 replies += after_effect(effect, result, turn.session, ctx)
                 if isinstance(effect, CreateTicket):
+                    metrics.record_intake()
                     log.info("ticket %s opened for user %s", result, who)
             await self.sessions.save(turn.session, now)
             log.debug("turn for user %s: %s -> %s, %d replies, effects %s", who, session.step.value,
@@ -157,6 +160,26 @@ def dev_key_path(settings: Settings) -> Path:
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         return Path(url.database).parent / "dev-encryption.key"
     return Path("var/dev-encryption.key")
+
+
+class _MeteredRouter:
+    """The running router, counting each decision's outcome for /metrics (never the text)."""
+
+    __slots__ = ("_router",)
+
+    def __init__(self, router: RouterLike) -> None:
+        self._router = router
+
+    def route(self, text: str) -> Any:
+        result = self._router.route(text)
+        metrics.record_outcome(result.outcome)
+        return result
+
+    def screen(self, text: str) -> Any:
+        return self._router.screen(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._router, name)
 
 
 def load_cipher(settings: Settings) -> tuple[Cipher, str]:
