@@ -19,9 +19,8 @@ import logging
 import re
 import time
 import uuid
-import weakref
 from collections.abc import AsyncIterator, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -55,6 +54,9 @@ from linebot.v3.webhooks import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.channels.base import OUTBOX_INTERVAL as OUTBOX_INTERVAL  # noqa: F401 - re-exported
+from bot.channels.base import OUTBOX_MAX_RUNS as OUTBOX_MAX_RUNS  # noqa: F401 - re-exported
+from bot.channels.base import ChannelBase, ConversationLike, _lock, _where
 from bot.channels.retry import Outcome, Sleep, call_with_retries
 from bot.channels.textlen import utf16_len, utf16_prefix
 from bot.core import texts
@@ -74,31 +76,9 @@ MAX_LABEL = 20
 MAX_TEXT = 5000
 MAX_ALT_TEXT = 400
 LOADING_SECONDS = 20        # 5–60, multiple of 5
-OUTBOX_MAX_RUNS = 8         # delivery runs per outbox row before it is left for an operator
-OUTBOX_INTERVAL = 2.0       # seconds between sweeps (outbox, event leases, recovery)
 REPLY_TOKEN_BUDGET = 50.0   # seconds after the event within which the reply token is used
 WORKERS = 4                 # events handled at once (the rest wait, acknowledged)
 _TEL = re.compile(r"[0-9#][0-9-]{1,15}")
-
-
-class ConversationLike(Protocol):
-    async def handle(self, inbound: Inbound) -> list[Reply]: ...
-
-
-def _where(exc: BaseException) -> str:
-    """File and line where an exception was raised: logged instead of its message, which may hold text."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    return f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}" if tb else "?"
-
-
-def _lock(locks: "weakref.WeakValueDictionary[str, asyncio.Lock]", key: str) -> asyncio.Lock:
-    lock = locks.get(key)
-    if lock is None:
-        lock = asyncio.Lock()
-        locks[key] = lock
-    return lock
 
 
 def user_key(user_id: str) -> str:
@@ -230,29 +210,22 @@ def _is_network(exc: BaseException) -> bool:
 
 # --- the channel ------------------------------------------------------------------------------
 
-class LineChannel:
+class LineChannel(ChannelBase):
     """Receives LINE webhooks and sends replies and pushes for one LINE Official Account."""
 
     name = NAME
+    _label = "LINE"
+    _event_word = "event"
+    _log = log
 
     def __init__(self, *, api: AsyncMessagingApi, parser: WebhookParser, conversation: ConversationLike | None,
                  sessions: Sessions, cipher: Cipher | None = None, timeout: float = 10.0, retries: int = 4,
                  sleep: Sleep = asyncio.sleep, workers: int = WORKERS) -> None:
-        self._api, self._parser, self._conversation, self._sessions = api, parser, conversation, sessions
+        super().__init__(conversation=conversation, sessions=sessions, cipher=cipher, retries=retries,
+                         sleep=sleep, workers=workers)
+        self._api, self._parser = api, parser
         self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._retries = retries
-        self.sleep = sleep
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-        self._inflight: set[int] = set()
-        self._cipher = cipher
         self._ephemeral: dict[int, list[dict[str, Any]]] = {}
-        # Few events are worked on at once, so the loop stays free to acknowledge webhooks in time.
-        self._workers = asyncio.Semaphore(workers)
-        self._active: set[str] = set()      # event ids being handled here (their leases are renewed)
-        # Events answered here whose final status the database did not take (it was down): written
-        # by the sweeper once it is back, and never taken over by recover() meanwhile.
-        self._unfinished: dict[str, str] = {}
 
     # webhook ------------------------------------------------------------------------------
 
@@ -297,38 +270,11 @@ class LineChannel:
             return None
         return self._cipher.encrypt(json.dumps(raw_event, ensure_ascii=False))
 
-    async def recover(self) -> int:
-        """Re-runs events acknowledged with a 200 whose handler died (lease ran out); returns how many."""
-        if self._cipher is None:
-            return 0
-        await self._finish_unfinished()
-        taken = await store.take_stale_events(self._sessions, NAME,
-                                              skip=self._active | set(self._unfinished))
-        for event_id, payload in taken:
-            try:
-                event = Event.from_dict(json.loads(self._cipher.decrypt(payload) or "{}"))
-            except (ValueError, TypeError, KeyError):
-                await store.finish_event(self._sessions, NAME, event_id, "failed")
-                continue
-            log.warning("LINE event %s taken over from a handler that stopped", event_id)
-            self.spawn(self._process([event]))
-        return len(taken)
+    def _decode(self, raw: str) -> Any:
+        return Event.from_dict(json.loads(raw))
 
-    async def _finish(self, event_id: str, status: str) -> None:
-        try:
-            await store.finish_event(self._sessions, NAME, event_id, status)
-            self._unfinished.pop(event_id, None)
-        except (SQLAlchemyError, OSError) as exc:
-            log.warning("LINE event %s: status %s not stored (%s); retried by the sweeper", event_id, status,
-                        type(exc).__name__)
-            self._unfinished[event_id] = status
-
-    async def _finish_unfinished(self) -> None:
-        """Stores the final status of events answered while the database was away."""
-        for event_id, status in list(self._unfinished.items()):
-            if event_id not in self._active:
-                await store.finish_event(self._sessions, NAME, event_id, status)
-                self._unfinished.pop(event_id, None)
+    def _rerun(self, event: Any) -> Any:
+        return self._process([event])
 
     async def _may_answer(self, event: Any) -> bool:
         """Records the intent to answer before sending (never answered twice); False if another handler did."""
@@ -350,21 +296,6 @@ class LineChannel:
     async def _answer(self, event: Any, uid: str, replies: Sequence[Reply]) -> None:
         if await self._may_answer(event):
             await self.deliver(uid, _usable_token(event), replies)
-
-    def spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def drain(self, timeout: float = 30.0) -> None:
-        """Waits for the background work (shutdown, tests)."""
-        while self._tasks:
-            _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
-            if pending:
-                log.warning("LINE: %d tasks still running at shutdown; cancelled", len(pending))
-                for t in pending:
-                    t.cancel()
-                return
 
     async def _process(self, events: list[Any]) -> None:
         self._active.update(e.webhook_event_id for e in events)
@@ -413,17 +344,6 @@ class LineChannel:
                 await self._answer(event, uid, replies)
         elif isinstance(event, MessageEvent):       # sticker, image, video, audio, file, location
             await self._answer(event, uid, [Reply(texts.NON_TEXT)])
-
-    async def _converse(self, inbound: Inbound) -> list[Reply]:
-        if self._conversation is None:
-            log.error("LINE: no conversation configured")
-            return [Reply(texts.SORRY_TRY_AGAIN)]
-        try:
-            return list(await self._conversation.handle(inbound))
-        except Exception as exc:  # noqa: BLE001 - the resident still gets an answer
-            log.error("LINE: conversation failed for event %s: %s at %s", inbound.event_id,
-                      type(exc).__name__, _where(exc))
-            return [Reply(texts.SORRY_TRY_AGAIN)]
 
     async def _show_loading(self, uid: str) -> None:
         try:
@@ -537,29 +457,6 @@ class LineChannel:
             return ok
         finally:
             self._inflight.discard(outbox_id)
-
-    async def deliver_outbox(self) -> int:
-        """Pushes every pending LINE row once; returns how many were delivered."""
-        n = 0
-        for item in await store.pending(self._sessions, NAME, OUTBOX_MAX_RUNS):
-            if await self.deliver_item(item.id):
-                n += 1
-        return n
-
-    async def run_outbox(self, interval: float = OUTBOX_INTERVAL) -> None:
-        """Sweeps the outbox every ``interval`` seconds; once an hour, forgets old event ids."""
-        sweeps = 0
-        while True:
-            try:
-                if sweeps % int(3600 / interval) == 0:
-                    await store.prune_events(self._sessions, NAME)
-                sweeps += 1
-                await store.renew_events(self._sessions, NAME, set(self._active))
-                await self.recover()
-                await self.deliver_outbox()
-            except Exception as exc:  # noqa: BLE001 - keep sweeping
-                log.error("LINE outbox sweep failed: %s at %s", type(exc).__name__, _where(exc))
-            await asyncio.sleep(interval)
 
 
 def _classify_push(exc: BaseException) -> Outcome:

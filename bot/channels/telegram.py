@@ -19,9 +19,8 @@ import hmac
 import json
 import logging
 import warnings
-import weakref
 from collections.abc import AsyncIterator, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 from aiohttp import web
@@ -30,6 +29,9 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest
 
+from bot.channels.base import OUTBOX_INTERVAL as OUTBOX_INTERVAL  # noqa: F401 - re-exported
+from bot.channels.base import OUTBOX_MAX_RUNS as OUTBOX_MAX_RUNS  # noqa: F401 - re-exported
+from bot.channels.base import ChannelBase, ConversationLike, _lock, _where
 from bot.channels.retry import Outcome, Sleep, call_with_retries
 from bot.channels.textlen import utf16_len, utf16_prefix
 from bot.core import texts
@@ -47,28 +49,6 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_TEXT = 4096
 MAX_CALLBACK_BYTES = 64
 ALLOWED_UPDATES = ("message", "callback_query")
-OUTBOX_MAX_RUNS = 8
-OUTBOX_INTERVAL = 2.0       # seconds between sweeps (outbox, event leases, recovery)
-
-
-class ConversationLike(Protocol):
-    async def handle(self, inbound: Inbound) -> list[Reply]: ...
-
-
-def _where(exc: BaseException) -> str:
-    """File and line where an exception was raised: logged instead of its message, which may hold text."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    return f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}" if tb else "?"
-
-
-def _lock(locks: "weakref.WeakValueDictionary[str, asyncio.Lock]", key: str) -> asyncio.Lock:
-    lock = locks.get(key)
-    if lock is None:
-        lock = asyncio.Lock()
-        locks[key] = lock
-    return lock
 
 
 def user_key(chat_id: int | str) -> str:
@@ -171,28 +151,22 @@ def classify_send(exc: BaseException) -> Outcome:
 
 # --- the channel ------------------------------------------------------------------------------
 
-class TelegramChannel:
+class TelegramChannel(ChannelBase):
     """Receives Telegram updates (webhook or polling) and sends replies and pushes for one bot."""
 
     name = NAME
+    _label = "Telegram"
+    _event_word = "update"
+    _log = log
+    _decode_errors = (ValueError, TypeError, KeyError, AttributeError)
 
     def __init__(self, *, bot: Bot, secret_token: str | None, conversation: ConversationLike | None,
                  sessions: Sessions, cipher: Cipher | None = None, retries: int = 4,
                  sleep: Sleep = asyncio.sleep, workers: int = 4) -> None:
+        super().__init__(conversation=conversation, sessions=sessions, cipher=cipher, retries=retries,
+                         sleep=sleep, workers=workers)
         self.bot, self._secret = bot, secret_token or ""
-        self._conversation, self._sessions, self._cipher = conversation, sessions, cipher
-        self._retries = retries
-        self.sleep = sleep
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-        self._inflight: set[int] = set()
         self._ephemeral: dict[int, dict[str, Any]] = {}
-        # Few updates are worked on at once, so the loop stays free to acknowledge webhooks in time.
-        self._workers = asyncio.Semaphore(workers)
-        self._active: set[str] = set()      # update ids being handled here (their leases are renewed)
-        # Updates answered here whose final status the database did not take (it was down): written
-        # by the sweeper once it is back, and never taken over by recover() meanwhile.
-        self._unfinished: dict[str, str] = {}
 
     # webhook ------------------------------------------------------------------------------
 
@@ -223,38 +197,11 @@ class TelegramChannel:
             log.info("Telegram update %s already handled: skipped", update.update_id)
         return web.Response(text="OK")
 
-    async def recover(self) -> int:
-        """Re-runs updates acknowledged with a 200 whose handler died (lease ran out); returns how many."""
-        if self._cipher is None:
-            return 0
-        await self._finish_unfinished()
-        taken = await store.take_stale_events(self._sessions, NAME,
-                                              skip=self._active | set(self._unfinished))
-        for event_id, payload in taken:
-            try:
-                update = Update.de_json(json.loads(self._cipher.decrypt(payload) or "{}"), self.bot)
-            except (ValueError, TypeError, KeyError, AttributeError):
-                await store.finish_event(self._sessions, NAME, event_id, "failed")
-                continue
-            log.warning("Telegram update %s taken over from a handler that stopped", event_id)
-            self.spawn(self.process(update))
-        return len(taken)
+    def _decode(self, raw: str) -> Any:
+        return Update.de_json(json.loads(raw), self.bot)
 
-    async def _finish(self, event_id: str, status: str) -> None:
-        try:
-            await store.finish_event(self._sessions, NAME, event_id, status)
-            self._unfinished.pop(event_id, None)
-        except (SQLAlchemyError, OSError) as exc:
-            log.warning("Telegram update %s: status %s not stored (%s); retried by the sweeper", event_id, status,
-                        type(exc).__name__)
-            self._unfinished[event_id] = status
-
-    async def _finish_unfinished(self) -> None:
-        """Stores the final status of updates answered while the database was away."""
-        for event_id, status in list(self._unfinished.items()):
-            if event_id not in self._active:
-                await store.finish_event(self._sessions, NAME, event_id, status)
-                self._unfinished.pop(event_id, None)
+    def _rerun(self, event: Any) -> Any:
+        return self.process(event)
 
     async def _answer(self, update: Update, chat_id: int, replies: Sequence[Reply]) -> None:
         """Records the intent to answer before sending (never answered twice), then sends."""
@@ -269,20 +216,6 @@ class TelegramChannel:
             log.warning("Telegram update %s: intent to answer not stored (%s)", event_id, type(exc).__name__)
             self._unfinished[event_id] = "done"
         await self.deliver(chat_id, replies)
-
-    def spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def drain(self, timeout: float = 30.0) -> None:
-        while self._tasks:
-            _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
-            if pending:
-                log.warning("Telegram: %d tasks still running at shutdown; cancelled", len(pending))
-                for t in pending:
-                    t.cancel()
-                return
 
     async def process(self, update: Update) -> None:
         """Handles one update already claimed; marks it done or failed."""
@@ -327,17 +260,6 @@ class TelegramChannel:
                                          attempts=2, sleep=self.sleep, what="Telegram answerCallbackQuery")
         if not result.ok:
             log.info("callback query not answered (%s)", result.reason)
-
-    async def _converse(self, inbound: Inbound) -> list[Reply]:
-        if self._conversation is None:
-            log.error("Telegram: no conversation configured")
-            return [Reply(texts.SORRY_TRY_AGAIN)]
-        try:
-            return list(await self._conversation.handle(inbound))
-        except Exception as exc:  # noqa: BLE001 - the resident still gets an answer
-            log.error("Telegram: conversation failed for update %s: %s at %s", inbound.event_id,
-                      type(exc).__name__, _where(exc))
-            return [Reply(texts.SORRY_TRY_AGAIN)]
 
     # sending ------------------------------------------------------------------------------
 
@@ -395,28 +317,6 @@ class TelegramChannel:
             return True
         finally:
             self._inflight.discard(outbox_id)
-
-    async def deliver_outbox(self) -> int:
-        n = 0
-        for item in await store.pending(self._sessions, NAME, OUTBOX_MAX_RUNS):
-            if await self.deliver_item(item.id):
-                n += 1
-        return n
-
-    async def run_outbox(self, interval: float = OUTBOX_INTERVAL) -> None:
-        """Sweeps the outbox every ``interval`` seconds; once an hour, forgets old event ids."""
-        sweeps = 0
-        while True:
-            try:
-                if sweeps % int(3600 / interval) == 0:
-                    await store.prune_events(self._sessions, NAME)
-                sweeps += 1
-                await store.renew_events(self._sessions, NAME, set(self._active))
-                await self.recover()
-                await self.deliver_outbox()
-            except Exception as exc:  # noqa: BLE001 - keep sweeping
-                log.error("Telegram outbox sweep failed: %s at %s", type(exc).__name__, _where(exc))
-            await asyncio.sleep(interval)
 
     # polling (local development) ----------------------------------------------------------
 

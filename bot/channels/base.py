@@ -1,0 +1,179 @@
+"""What the LINE and Telegram adapters share: event bookkeeping, background tasks and the outbox sweep.
+
+``ChannelBase`` holds the machinery that is the same on both platforms: re-running events whose
+handler stopped (``recover``), storing an event's final status even through a database outage
+(``_finish``, ``_finish_unfinished``), the background tasks (``spawn``, ``drain``), the outbox sweep
+(``deliver_outbox``, ``run_outbox``) and the call into the conversation (``_converse``). A subclass
+says what differs: its platform ``name``, the words its log lines use (``_label``, ``_event_word``),
+its logger, how a stored event is decoded and re-run, and how one outbox row is delivered
+(``deliver_item``). Log lines hold ids and exception types only, never what a resident wrote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from typing import Any, Protocol
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.channels.retry import Sleep
+from bot.core import texts
+from bot.core.messages import Inbound, Reply
+from bot.store import events as store
+from bot.store.crypto import Cipher
+from bot.store.events import Sessions
+
+OUTBOX_MAX_RUNS = 8         # delivery runs per outbox row before it is left for an operator
+OUTBOX_INTERVAL = 2.0       # seconds between sweeps (outbox, event leases, recovery)
+
+
+class ConversationLike(Protocol):
+    async def handle(self, inbound: Inbound) -> list[Reply]: ...
+
+
+def _where(exc: BaseException) -> str:
+    """File and line where an exception was raised: logged instead of its message, which may hold text."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}" if tb else "?"
+
+
+def _lock(locks: "weakref.WeakValueDictionary[str, asyncio.Lock]", key: str) -> asyncio.Lock:
+    lock = locks.get(key)
+    if lock is None:
+        lock = asyncio.Lock()
+        locks[key] = lock
+    return lock
+
+
+class ChannelBase:
+    """The event and outbox machinery one platform adapter needs; see the module docstring."""
+
+    name: str                                   # platform name in the store ("line", "telegram")
+    _label: str                                 # platform name in log lines ("LINE", "Telegram")
+    _event_word: str                            # "event" or "update" in log lines
+    _log: logging.Logger                        # the adapter module's logger
+    _decode_errors: tuple[type[BaseException], ...] = (ValueError, TypeError, KeyError)
+    outbox_max_runs: int = OUTBOX_MAX_RUNS
+
+    def __init__(self, *, conversation: ConversationLike | None, sessions: Sessions, cipher: Cipher | None,
+                 retries: int, sleep: Sleep, workers: int) -> None:
+        self._conversation, self._sessions, self._cipher = conversation, sessions, cipher
+        self._retries = retries
+        self.sleep = sleep
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._inflight: set[int] = set()
+        # Few events are worked on at once, so the loop stays free to acknowledge webhooks in time.
+        self._workers = asyncio.Semaphore(workers)
+        self._active: set[str] = set()      # event ids being handled here (their leases are renewed)
+        # Events answered here whose final status the database did not take (it was down): written
+        # by the sweeper once it is back, and never taken over by recover() meanwhile.
+        self._unfinished: dict[str, str] = {}
+
+    # what a subclass supplies -------------------------------------------------------------
+
+    def _decode(self, raw: str) -> Any:
+        """The platform event from its stored JSON; raises one of ``_decode_errors`` when it cannot."""
+        raise NotImplementedError
+
+    def _rerun(self, event: Any) -> Any:
+        """A coroutine that handles an event taken over from a handler that stopped."""
+        raise NotImplementedError
+
+    async def deliver_item(self, outbox_id: int, *, owned: bool = False) -> bool:
+        raise NotImplementedError
+
+    # events ---------------------------------------------------------------------------------
+
+    async def recover(self) -> int:
+        """Re-runs events acknowledged with a 200 whose handler died (lease ran out); returns how many."""
+        if self._cipher is None:
+            return 0
+        await self._finish_unfinished()
+        taken = await store.take_stale_events(self._sessions, self.name,
+                                              skip=self._active | set(self._unfinished))
+        for event_id, payload in taken:
+            try:
+                event = self._decode(self._cipher.decrypt(payload) or "{}")
+            except self._decode_errors:
+                await store.finish_event(self._sessions, self.name, event_id, "failed")
+                continue
+            self._log.warning(f"{self._label} {self._event_word} %s taken over from a handler that stopped",
+                              event_id)
+            self.spawn(self._rerun(event))
+        return len(taken)
+
+    async def _finish(self, event_id: str, status: str) -> None:
+        try:
+            await store.finish_event(self._sessions, self.name, event_id, status)
+            self._unfinished.pop(event_id, None)
+        except (SQLAlchemyError, OSError) as exc:
+            self._log.warning(f"{self._label} {self._event_word} %s: status %s not stored (%s); "
+                              "retried by the sweeper", event_id, status, type(exc).__name__)
+            self._unfinished[event_id] = status
+
+    async def _finish_unfinished(self) -> None:
+        """Stores the final status of events answered while the database was away."""
+        for event_id, status in list(self._unfinished.items()):
+            if event_id not in self._active:
+                await store.finish_event(self._sessions, self.name, event_id, status)
+                self._unfinished.pop(event_id, None)
+
+    async def _converse(self, inbound: Inbound) -> list[Reply]:
+        if self._conversation is None:
+            self._log.error(f"{self._label}: no conversation configured")
+            return [Reply(texts.SORRY_TRY_AGAIN)]
+        try:
+            return list(await self._conversation.handle(inbound))
+        except Exception as exc:  # noqa: BLE001 - the resident still gets an answer
+            self._log.error(f"{self._label}: conversation failed for {self._event_word} %s: %s at %s",
+                            inbound.event_id, type(exc).__name__, _where(exc))
+            return [Reply(texts.SORRY_TRY_AGAIN)]
+
+    # background tasks -------------------------------------------------------------------------
+
+    def spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Waits for the background work (shutdown, tests)."""
+        while self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+            if pending:
+                self._log.warning(f"{self._label}: %d tasks still running at shutdown; cancelled",
+                                  len(pending))
+                for t in pending:
+                    t.cancel()
+                return
+
+    # outbox ---------------------------------------------------------------------------------
+
+    async def deliver_outbox(self) -> int:
+        """Delivers every pending row of this platform once; returns how many were delivered."""
+        n = 0
+        for item in await store.pending(self._sessions, self.name, self.outbox_max_runs):
+            if await self.deliver_item(item.id):
+                n += 1
+        return n
+
+    async def run_outbox(self, interval: float = OUTBOX_INTERVAL) -> None:
+        """Sweeps the outbox every ``interval`` seconds; once an hour, forgets old event ids."""
+        sweeps = 0
+        while True:
+            try:
+                if sweeps % int(3600 / interval) == 0:
+                    await store.prune_events(self._sessions, self.name)
+                sweeps += 1
+                await store.renew_events(self._sessions, self.name, set(self._active))
+                await self.recover()
+                await self.deliver_outbox()
+            except Exception as exc:  # noqa: BLE001 - keep sweeping
+                self._log.error(f"{self._label} outbox sweep failed: %s at %s",
+                                type(exc).__name__, _where(exc))
+            await asyncio.sleep(interval)
