@@ -2,11 +2,12 @@
 
 ``ChannelBase`` holds the machinery that is the same on both platforms: re-running events whose
 handler stopped (``recover``), storing an event's final status even through a database outage
-(``_finish``, ``_finish_unfinished``), the background tasks (``spawn``, ``drain``), the outbox sweep
-(``deliver_outbox``, ``run_outbox``) and the call into the conversation (``_converse``). A subclass
-says what differs: its platform ``name``, the words its log lines use (``_label``, ``_event_word``),
-its logger, how a stored event is decoded and re-run, and how one outbox row is delivered
-(``deliver_item``). Log lines hold ids and exception types only, never what a resident wrote.
+(``_finish``, ``_finish_unfinished``), the background tasks (``spawn``, ``drain``), the outbox
+(``deliver_item`` up to the send, ``deliver_outbox``, ``run_outbox``) and the call into the
+conversation (``_converse``). A subclass says what differs: its platform ``name``, the words its
+log lines use (``_label``, ``_event_word``), its logger, how a stored event is decoded and re-run,
+and how one outbox row is sent (``_send_item``). Log lines hold ids and exception types only,
+never what a resident wrote.
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ class ChannelBase:
         """A coroutine that handles an event taken over from a handler that stopped."""
         raise NotImplementedError
 
-    async def deliver_item(self, outbox_id: int, *, owned: bool = False) -> bool:
+    async def _send_item(self, item: Any) -> bool:
+        """Sends one outbox row already claimed, unsent and to a reachable person; records the attempt."""
         raise NotImplementedError
 
     # events ---------------------------------------------------------------------------------
@@ -153,6 +155,27 @@ class ChannelBase:
                 return
 
     # outbox ---------------------------------------------------------------------------------
+
+    async def deliver_item(self, outbox_id: int, *, owned: bool = False) -> bool:
+        """Delivers one outbox row once (``owned``: the caller has claimed it); True when it was sent."""
+        if outbox_id in self._inflight:              # the sweeper has it: wait for its verdict
+            while outbox_id in self._inflight:
+                await asyncio.sleep(0.05)
+            return (await store.get_item(self._sessions, outbox_id))[1] is not None
+        self._inflight.add(outbox_id)
+        try:
+            if not owned and not await store.claim_item(self._sessions, outbox_id):
+                return False                         # another sender (replica) has it
+            item, sent_at, _ = await store.get_item(self._sessions, outbox_id)
+            if sent_at is not None:
+                return True
+            if not await store.is_reachable(self._sessions, item.user_key):
+                await store.record_attempt(self._sessions, item.id, sent=False, error="unreachable",
+                                           final=True)
+                return False
+            return await self._send_item(item)
+        finally:
+            self._inflight.discard(outbox_id)
 
     async def deliver_outbox(self) -> int:
         """Delivers every pending row of this platform once; returns how many were delivered."""

@@ -413,50 +413,34 @@ class LineChannel(ChannelBase):
         # 5xx reply was shown after all, the resident sees it twice: better than never.)
         return False
 
-    async def deliver_item(self, outbox_id: int, *, owned: bool = False) -> bool:
-        """Pushes one outbox row with its retry key; a 409 means LINE already has it."""
-        if outbox_id in self._inflight:              # the sweeper has it: wait for its verdict
-            while outbox_id in self._inflight:
-                await asyncio.sleep(0.05)
-            return (await store.get_item(self._sessions, outbox_id))[1] is not None
-        self._inflight.add(outbox_id)
-        try:
-            if not owned and not await store.claim_item(self._sessions, outbox_id):
-                return False                         # another sender (replica) has it
-            item, sent_at, _ = await store.get_item(self._sessions, outbox_id)
-            if sent_at is not None:
-                return True
-            if not await store.is_reachable(self._sessions, item.user_key):
-                await store.record_attempt(self._sessions, item.id, sent=False, error="unreachable", final=True)
-                return False
-            uid = item.user_key.split(":", 1)[1]
-            if item.id in self._ephemeral:
-                chunks = [[Message.from_dict(m) for m in self._ephemeral[item.id]]]
-            elif "line_enc" in item.body and self._cipher is not None:
-                raw = self._cipher.decrypt(item.body["line_enc"].encode()) or "[]"
-                chunks = [[Message.from_dict(m) for m in json.loads(raw)]]
-            elif "line_ephemeral" in item.body:
-                await store.record_attempt(self._sessions, item.id, sent=False, error="body not kept", final=True)
-                return False
-            else:
-                chunks = _chunks(render(store.body_to_replies(item.body)))
-            ok, reason, final = True, "", False
-            for i, chunk in enumerate(chunks):
-                key = item.retry_key if i == 0 else str(uuid.uuid5(uuid.UUID(item.retry_key), str(i)))
-                result = await call_with_retries(
-                    lambda chunk=chunk, key=key: self._api.push_message(
-                        PushMessageRequest(to=uid, messages=chunk), x_line_retry_key=key,
-                        _request_timeout=self._timeout),
-                    _classify_push, attempts=self._retries, sleep=self.sleep, what="LINE push")
-                if not result.ok:
-                    ok, reason, final = False, result.reason, result.final
-                    break
-            await store.record_attempt(self._sessions, item.id, sent=ok, error=None if ok else reason, final=final)
-            if not ok:
-                metrics.record_error("line_push_failed")
-            return ok
-        finally:
-            self._inflight.discard(outbox_id)
+    async def _send_item(self, item: Any) -> bool:
+        """Pushes one claimed outbox row with its retry key; a 409 means LINE already has it."""
+        uid = item.user_key.split(":", 1)[1]
+        if item.id in self._ephemeral:
+            chunks = [[Message.from_dict(m) for m in self._ephemeral[item.id]]]
+        elif "line_enc" in item.body and self._cipher is not None:
+            raw = self._cipher.decrypt(item.body["line_enc"].encode()) or "[]"
+            chunks = [[Message.from_dict(m) for m in json.loads(raw)]]
+        elif "line_ephemeral" in item.body:
+            await store.record_attempt(self._sessions, item.id, sent=False, error="body not kept", final=True)
+            return False
+        else:
+            chunks = _chunks(render(store.body_to_replies(item.body)))
+        ok, reason, final = True, "", False
+        for i, chunk in enumerate(chunks):
+            key = item.retry_key if i == 0 else str(uuid.uuid5(uuid.UUID(item.retry_key), str(i)))
+            result = await call_with_retries(
+                lambda chunk=chunk, key=key: self._api.push_message(
+                    PushMessageRequest(to=uid, messages=chunk), x_line_retry_key=key,
+                    _request_timeout=self._timeout),
+                _classify_push, attempts=self._retries, sleep=self.sleep, what="LINE push")
+            if not result.ok:
+                ok, reason, final = False, result.reason, result.final
+                break
+        await store.record_attempt(self._sessions, item.id, sent=ok, error=None if ok else reason, final=final)
+        if not ok:
+            metrics.record_error("line_push_failed")
+        return ok
 
 
 def _classify_push(exc: BaseException) -> Outcome:

@@ -276,47 +276,32 @@ class TelegramChannel(ChannelBase):
             finally:
                 self._ephemeral.pop(item.id, None)
 
-    async def deliver_item(self, outbox_id: int, *, owned: bool = False) -> bool:
-        if outbox_id in self._inflight:              # the sweeper has it: wait for its verdict
-            while outbox_id in self._inflight:
-                await asyncio.sleep(0.05)
-            return (await store.get_item(self._sessions, outbox_id))[1] is not None
-        self._inflight.add(outbox_id)
-        try:
-            if not owned and not await store.claim_item(self._sessions, outbox_id):
-                return False                         # another sender (replica) has it
-            item, sent_at, _ = await store.get_item(self._sessions, outbox_id)
-            if sent_at is not None:
-                return True
-            if not await store.is_reachable(self._sessions, item.user_key):
-                await store.record_attempt(self._sessions, item.id, sent=False, error="unreachable", final=True)
+    async def _send_item(self, item: Any) -> bool:
+        """Sends one claimed outbox row, message by message; a failure stops the row."""
+        if item.id in self._ephemeral:
+            msgs = [self._ephemeral[item.id]]
+        elif "tg_enc" in item.body and self._cipher is not None:
+            msgs = [json.loads(self._cipher.decrypt(item.body["tg_enc"].encode()) or "{}")]
+        elif "tg_ephemeral" in item.body or "tg_enc" in item.body:
+            await store.record_attempt(self._sessions, item.id, sent=False, error="body not kept", final=True)
+            return False
+        else:
+            msgs = render(store.body_to_replies(item.body))
+        chat_id = int(item.user_key.split(":", 1)[1])
+        for msg in msgs:     # rows from other areas: several messages; a failure stops the row
+            result = await call_with_retries(
+                lambda msg=msg: self.bot.send_message(chat_id=chat_id, text=msg["text"],
+                                                      reply_markup=_markup(msg.get("reply_markup"))),
+                classify_send, attempts=self._retries, sleep=self.sleep, what="Telegram sendMessage")
+            if not result.ok:
+                metrics.record_error("telegram_send_failed")
+                if result.reason == "forbidden":
+                    await store.set_reachable(self._sessions, item.user_key, NAME, False)
+                await store.record_attempt(self._sessions, item.id, sent=False, error=result.reason,
+                                           final=result.final)
                 return False
-            if item.id in self._ephemeral:
-                msgs = [self._ephemeral[item.id]]
-            elif "tg_enc" in item.body and self._cipher is not None:
-                msgs = [json.loads(self._cipher.decrypt(item.body["tg_enc"].encode()) or "{}")]
-            elif "tg_ephemeral" in item.body or "tg_enc" in item.body:
-                await store.record_attempt(self._sessions, item.id, sent=False, error="body not kept", final=True)
-                return False
-            else:
-                msgs = render(store.body_to_replies(item.body))
-            chat_id = int(item.user_key.split(":", 1)[1])
-            for msg in msgs:     # rows from other areas: several messages; a failure stops the row
-                result = await call_with_retries(
-                    lambda msg=msg: self.bot.send_message(chat_id=chat_id, text=msg["text"],
-                                                          reply_markup=_markup(msg.get("reply_markup"))),
-                    classify_send, attempts=self._retries, sleep=self.sleep, what="Telegram sendMessage")
-                if not result.ok:
-                    metrics.record_error("telegram_send_failed")
-                    if result.reason == "forbidden":
-                        await store.set_reachable(self._sessions, item.user_key, NAME, False)
-                    await store.record_attempt(self._sessions, item.id, sent=False, error=result.reason,
-                                               final=result.final)
-                    return False
-            await store.record_attempt(self._sessions, item.id, sent=True)
-            return True
-        finally:
-            self._inflight.discard(outbox_id)
+        await store.record_attempt(self._sessions, item.id, sent=True)
+        return True
 
     # polling (local development) ----------------------------------------------------------
 
