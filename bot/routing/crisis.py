@@ -42,6 +42,12 @@ _KANJI = re.compile(r"[\u3400-\u9fff々]")
 _MIN_KANA_FORM = 5     # shorter readings of suppressor words are too ambiguous (法 = ほう, 亡くなっ = なくなっ)
 
 
+def _literals(words: Sequence[str]) -> re.Pattern[str] | None:
+    """A regex that finds any of these (non-empty) literal words, or None when there are none."""
+    words = [w for w in words if w]
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))) if words else None
+
+
 class Forms:
     """Words of one suppressor list: their normalised forms, and their kana readings.
 
@@ -50,7 +56,7 @@ class Forms:
     must not cancel 分からなくなった, nor 法 (ほう) cancel しんだほうがいい.
     """
 
-    __slots__ = ("text", "both", "prefixes")
+    __slots__ = ("text", "both", "prefixes", "_re_text", "_re_both")
 
     def __init__(self, text: Iterable[str], kana: Iterable[str]) -> None:
         kana = set(kana)
@@ -58,14 +64,19 @@ class Forms:
         self.both = tuple(sorted(set(self.text) | {k for k in kana if len(k) >= _MIN_KANA_FORM}))
         # right after a term (a fixed position) a 3-character reading is safe enough: ぼうし (防止)
         self.prefixes = tuple(sorted(set(self.text) | {k for k in kana if len(k) >= 3}))
+        # one alternation of the literal words: "some word is in the segment", found in one C pass
+        self._re_text = _literals(self.text)
+        self._re_both = _literals(self.both)
 
     def within(self, segment: str, kana: bool) -> bool:
-        return any(w in segment for w in (self.both if kana else self.text))
+        rx = self._re_both if kana else self._re_text
+        return rx is not None and rx.search(segment) is not None
 
     def first(self, segment: str, kana: bool) -> int:
         """Where the first of these words starts in ``segment``, or -1."""
-        found = [i for w in (self.both if kana else self.text) if (i := segment.find(w)) >= 0]
-        return min(found) if found else -1
+        rx = self._re_both if kana else self._re_text
+        m = rx.search(segment) if rx is not None else None     # leftmost match = earliest start
+        return m.start() if m else -1
 
     def frames(self, segment: str, kana: bool) -> bool:
         """Like ``within``, but a short word (two characters) that starts with a kanji must start a
@@ -198,7 +209,16 @@ class CrisisScreen:
                          bool(q.get("by_context")), False, False, bool(q.get("companion"))),
                     re.compile(str(q["re"])), frozenset(str(q.get("kanji", ""))), q.get("stream") == "text")
             for q in data.get("patterns", ()))
+        # exact prefilter: one alternation of every pattern per stream. If it finds nothing, no
+        # pattern matches anywhere (each alternative is tried at every position), so none is run.
+        self._any_reading = self._alternation(p for p in self.patterns if not p.on_text)
+        self._any_text = self._alternation(p for p in self.patterns if p.on_text)
         self.lines = tuple(lines)
+
+    @staticmethod
+    def _alternation(patterns: Iterable[Pattern]) -> re.Pattern[str] | None:
+        parts = [p.regex.pattern for p in patterns]
+        return re.compile("|".join(f"(?:{x})" for x in parts)) if parts else None
 
     @staticmethod
     def _forms(words: Iterable[str], normalise: Callable[[str], str], read: Callable[[str], str]) -> Forms:
@@ -389,10 +409,16 @@ class CrisisScreen:
                        norm: str = "", kana_msg: bool = False) -> list[Occurrence]:
         """Regular expressions over the hiragana reading (a match must start a word), or the text."""
         out: list[Occurrence] = []
+        any_text = self._any_text is not None and self._any_text.search(norm) is not None
+        any_reading = self._any_reading is not None and self._any_reading.search(reading) is not None
+        if not (any_text or any_reading):
+            return out
         for pat in self.patterns:
             if pat.term.text in hit_terms:
                 continue
             if pat.on_text:
+                if not any_text:
+                    continue
                 for m in pat.regex.finditer(norm):
                     if self._suppressed(norm, m.start(), m.end(), kana_msg, pat.term.text, pat.term.kind):
                         continue
@@ -400,6 +426,8 @@ class CrisisScreen:
                                           (0, m.start(), m.end())))
                     hit_terms.add(pat.term.text)
                     break
+                continue
+            if not any_reading:
                 continue
             for m in pat.regex.finditer(reading):
                 i, end = m.start(), m.end()

@@ -90,6 +90,9 @@ class Router:
         entries += [(w, ("part", w)) for w in self.participation_words]
         entries += [(w, ("visit", w)) for w in self.visit_words]
         object.__setattr__(self, "literals", LiteralIndex(entries))
+        # literals that hold a visit word, precomputed (was a scan of visit_words per hit per inquiry)
+        object.__setattr__(self, "has_visit", frozenset(
+            s for s, (tag, _p) in entries if tag in ("phrase", "synonym") and any(v in s for v in self.visit_words)))
         object.__setattr__(self, "key_terms", {d.id: d.key for d in self.index.docs})
         object.__setattr__(self, "kana_scope", LiteralIndex([(w, ("oos", w)) for w in self.oos_words] +
                                                             [(w, ("vague", w)) for w in self.vague_words] +
@@ -112,6 +115,7 @@ class Router:
         lit: dict[str, list] = {"phrase": [], "synonym": [], "cue": [], "oos": [], "vague": [], "part": [],
                                "visit": []}
         cue_until = -1
+        has_visit = self.has_visit
         for i, _s, (tag, payload) in self.literals.finditer(text):
             if i and _s[0].isdigit() and text[i - 1].isdigit():
                 continue                      # "0歳" is not in "60歳"
@@ -121,7 +125,7 @@ class Router:
                 cue_until = i + len(payload[0])
                 lit["cue"].append((i, payload))
             else:
-                if (tag == "visit" or tag in ("phrase", "synonym") and any(v in _s for v in self.visit_words)) \
+                if (tag == "visit" or tag in ("phrase", "synonym") and _s in has_visit) \
                         and any(n in text[i + len(_s):i + len(_s) + VISIT_NEG_SPAN] for n in self.visit_negation):
                     continue                  # 訪問まではいらない: a visit declined is not a visit asked
                 lit[tag].append(payload)
