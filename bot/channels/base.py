@@ -13,8 +13,10 @@ never what a resident wrote.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import weakref
+from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -200,3 +202,16 @@ class ChannelBase:
                 self._log.error(f"{self._label} outbox sweep failed: %s at %s",
                                 type(exc).__name__, _where(exc))
             await asyncio.sleep(interval)
+
+    @contextlib.asynccontextmanager
+    async def running(self, interval: float) -> AsyncIterator[None]:
+        """Runs the background sweep while the app runs (``interval`` 0: none); drains work on exit."""
+        sweeper = asyncio.get_running_loop().create_task(self.run_outbox(interval)) if interval > 0 else None
+        try:
+            yield
+        finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
+            await self.drain()

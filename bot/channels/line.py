@@ -13,7 +13,6 @@ called: a resident is known only by ``line:<userId>``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import re
@@ -488,16 +487,10 @@ def setup(app: web.Application) -> None:
             log.error("LINE is configured but no conversation is available: residents get an apology")
         app[LINE_CHANNEL] = channel
         deps.extras["line_channel"] = channel
-        interval = settings.outbox_interval_seconds
-        sweeper = asyncio.get_running_loop().create_task(channel.run_outbox(interval)) if interval > 0 else None
         try:
-            yield
+            async with channel.running(settings.outbox_interval_seconds):
+                yield
         finally:
-            if sweeper is not None:
-                sweeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
-            await channel.drain()
             await client.close()
 
     async def webhook(request: web.Request) -> web.Response:

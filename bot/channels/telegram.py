@@ -14,7 +14,6 @@ Telegram has no retry key, so a send is retried only when it certainly did not a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import json
 import logging
@@ -375,16 +374,10 @@ def setup(app: web.Application) -> None:
             log.error("Telegram is configured but no conversation is available: residents get an apology")
         app[TELEGRAM_CHANNEL] = channel
         deps.extras["telegram_channel"] = channel
-        interval = settings.outbox_interval_seconds
-        sweeper = asyncio.get_running_loop().create_task(channel.run_outbox(interval)) if interval > 0 else None
         try:
-            yield
+            async with channel.running(settings.outbox_interval_seconds):
+                yield
         finally:
-            if sweeper is not None:
-                sweeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
-            await channel.drain()
             await close_bot()
 
     async def webhook(request: web.Request) -> web.Response:
