@@ -42,6 +42,7 @@ class Settings:
     telegram_api_base_url: str = "https://api.telegram.org"
     channel_api_timeout: float = 10.0               # seconds per platform API call
     channel_api_retries: int = 4                    # attempts per message on 5xx/429/network errors
+    line_loading_after_seconds: float = 1.0         # LINE loading indicator only for answers slower than this (0: always)
     outbox_interval_seconds: float = 2.0            # background outbox/recovery sweep (0: off, e.g. a worker does it)
     rate_limit_messages: int = 20                   # messages per user per window (0: off); shared via the DB
     rate_limit_window: float = 60.0                 # seconds per rate-limit window

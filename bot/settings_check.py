@@ -128,6 +128,9 @@ def _check_channels(s: Settings, found: list[str]) -> None:
     retries = _get(s, "channel_api_retries")
     if retries is not None and retries < 1:
         found.append(f"SCRUM_CHANNEL_API_RETRIES: {retries} must be 1 or more")
+    loading = _get(s, "line_loading_after_seconds")
+    if loading is not None and not 0 <= loading <= 50:
+        found.append(f"SCRUM_LINE_LOADING_AFTER_SECONDS: {loading} must be between 0 and 50 seconds")
 
 
 def _get(s: Settings, name: str) -> Any:

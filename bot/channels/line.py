@@ -75,6 +75,7 @@ MAX_LABEL = 20
 MAX_TEXT = 5000
 MAX_ALT_TEXT = 400
 LOADING_SECONDS = 20        # 5–60, multiple of 5
+LOADING_AFTER = 1.0         # seconds an answer may take before the loading indicator is shown
 REPLY_TOKEN_BUDGET = 50.0   # seconds after the event within which the reply token is used
 WORKERS = 4                 # events handled at once (the rest wait, acknowledged)
 _TEL = re.compile(r"[0-9#][0-9-]{1,15}")
@@ -219,10 +220,12 @@ class LineChannel(ChannelBase):
 
     def __init__(self, *, api: AsyncMessagingApi, parser: WebhookParser, conversation: ConversationLike | None,
                  sessions: Sessions, cipher: Cipher | None = None, timeout: float = 10.0, retries: int = 4,
-                 sleep: Sleep = asyncio.sleep, workers: int = WORKERS) -> None:
+                 sleep: Sleep = asyncio.sleep, workers: int = WORKERS,
+                 loading_after: float = LOADING_AFTER) -> None:
         super().__init__(conversation=conversation, sessions=sessions, cipher=cipher, retries=retries,
                          sleep=sleep, workers=workers)
         self._api, self._parser = api, parser
+        self._loading_after = loading_after
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._ephemeral: dict[int, list[dict[str, Any]]] = {}
 
@@ -317,6 +320,22 @@ class LineChannel(ChannelBase):
                 status = "failed"
             await self._finish(event.webhook_event_id, status)
 
+    async def _turn(self, uid: str, inbound: Inbound) -> list[Reply]:
+        """The conversation's answer; LINE's loading indicator only if it is slow to come.
+
+        An answer ready within ``loading_after`` seconds needs no indicator, and skipping it saves an
+        API call per message (about as much CPU as the reply itself). 0 shows it first, every time.
+        """
+        if self._loading_after <= 0:
+            await self._show_loading(uid)
+            return await self._converse(inbound)
+        timer = asyncio.get_running_loop().call_later(self._loading_after,
+                                                      lambda: self.spawn(self._show_loading(uid)))
+        try:
+            return await self._converse(inbound)
+        finally:
+            timer.cancel()
+
     async def _handle_event(self, event: Any) -> None:
         source = getattr(event, "source", None)
         if not isinstance(source, UserSource) or not source.user_id:
@@ -338,8 +357,7 @@ class LineChannel(ChannelBase):
         elif (inbound := to_inbound(event)) is not None:
             metrics.record_message(NAME)
             with metrics.time_message(NAME):
-                await self._show_loading(uid)
-                replies = await self._converse(inbound)
+                replies = await self._turn(uid, inbound)
                 await self._answer(event, uid, replies)
         elif isinstance(event, MessageEvent):       # sticker, image, video, audio, file, location
             await self._answer(event, uid, [Reply(texts.NON_TEXT)])
@@ -482,7 +500,8 @@ def setup(app: web.Application) -> None:
         channel = LineChannel(api=AsyncMessagingApi(client), parser=WebhookParser(settings.line_channel_secret),
                               conversation=deps.extras.get("conversation"), sessions=deps.sessions,
                               cipher=deps.extras.get("cipher"),
-                              timeout=settings.channel_api_timeout, retries=settings.channel_api_retries)
+                              timeout=settings.channel_api_timeout, retries=settings.channel_api_retries,
+                              loading_after=settings.line_loading_after_seconds)
         if channel._conversation is None:
             log.error("LINE is configured but no conversation is available: residents get an apology")
         app[LINE_CHANNEL] = channel

@@ -8,6 +8,8 @@ answers with text, choices and a card.
 
 from __future__ import annotations
 
+import asyncio
+
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -33,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class EchoConversation:
-    """A stand-in core: "card" → a contact card, "many" → 7 messages, anything else → text + 2 choices."""
+    """A stand-in core: "card" → a contact card, "many" → 7 messages, "slow" → an answer after 0.3 s, anything else → text + 2 choices."""
 
     def __init__(self) -> None:
         self.seen: list[Inbound] = []
@@ -50,6 +52,9 @@ class EchoConversation:
                 choices=(Choice("担当者から連絡がほしい", "intake:start"), Choice("ほかの相談", "other")))]
         if inbound.text == "many":
             return [Reply(f"{i}") for i in range(7)]
+        if inbound.text == "slow":
+            await asyncio.sleep(0.3)
+            return [Reply("おそくなりました。")]
         if inbound.text == "boom":
             raise RuntimeError("core failure")
         return [Reply("どんなことでこまっていますか。", choices=(Choice("はい", "yes"), Choice("いいえ", "no")))]

@@ -47,6 +47,26 @@ async def test_text_message_is_answered_on_the_reply_token_with_quick_replies(cl
     items = msg["quickReply"]["items"]
     assert [(i["action"]["type"], i["action"]["label"], i["action"]["data"]) for i in items] == [
         ("postback", "はい", "yes"), ("postback", "いいえ", "no")]
+    assert fake_line.loading == [], "a quick answer needs no loading indicator"
+
+
+async def test_a_slow_answer_shows_the_loading_indicator_first(aiohttp_client, make_app, channel_settings,
+                                                               fake_line):
+    client = await aiohttp_client(make_app(channel_settings.replace(line_loading_after_seconds=0.05)))
+    tok = fake_line.new_reply_token(U1)
+    await post(client, ev.body(ev.text("slow", user=U1, reply_token=tok)))
+    await client.app[LINE_CHANNEL].drain()
+    assert fake_line.loading == [{"chatId": U1, "loadingSeconds": 20}]
+    paths = [c.path for c in fake_line.calls]
+    assert paths.index("/v2/bot/chat/loading/start") < paths.index("/v2/bot/message/reply")
+    assert [m["text"] for d in fake_line.delivered for m in d["messages"]] == ["おそくなりました。"]
+
+
+async def test_with_zero_delay_the_loading_indicator_comes_before_every_answer(aiohttp_client, make_app,
+                                                                               channel_settings, fake_line):
+    client = await aiohttp_client(make_app(channel_settings.replace(line_loading_after_seconds=0)))
+    await post(client, ev.body(ev.text("こんにちは", user=U1, reply_token=fake_line.new_reply_token(U1))))
+    await client.app[LINE_CHANNEL].drain()
     assert fake_line.loading == [{"chatId": U1, "loadingSeconds": 20}]
 
 

@@ -53,6 +53,12 @@ def test_bad_port(port: int) -> None:
     assert f"SCRUM_PORT: {port} is not a port" in error_of(ok(port=port))
 
 
+@pytest.mark.parametrize("seconds", [-1.0, 51.0])
+def test_loading_indicator_delay_out_of_range(seconds: float) -> None:
+    assert "SCRUM_LINE_LOADING_AFTER_SECONDS" in error_of(ok(line_loading_after_seconds=seconds))
+    ok(line_loading_after_seconds=0).validate()
+
+
 def test_port_that_is_not_a_number_is_named_by_from_env() -> None:
     with pytest.raises(SettingsError, match=r"SCRUM_PORT='http'"):
         Settings.from_env({"SCRUM_PORT": "http"})

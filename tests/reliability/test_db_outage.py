@@ -101,7 +101,8 @@ async def test_db_lost_after_the_claim_keeps_the_intake_for_a_second_tap(aiohttp
     """The event is claimed, then the database goes away while the bot works: the resident is told,
     the intake stays, and the next tap files exactly one ticket."""
     url, proxy = pg
-    app = create_app(line_settings(via(url, proxy), fake_line, encryption_key=Cipher.generate_key()))
+    app = create_app(line_settings(via(url, proxy), fake_line, encryption_key=Cipher.generate_key(),
+                                   line_loading_after_seconds=0))      # the indicator first: the hook below
     client = await aiohttp_client(app)
     resident = Resident(client, fake_line, n=602)
     await to_preview(resident)

@@ -88,6 +88,7 @@ async def server(tmp_path: Path, fake_line: FakeLineApi) -> AsyncIterator[Server
                 "SCRUM_PORT": str(free_port()), "SCRUM_LINE_CHANNEL_SECRET": SECRET,
                 "SCRUM_LINE_CHANNEL_ACCESS_TOKEN": TOKEN, "SCRUM_LINE_API_BASE_URL": fake_line.url,
                 "SCRUM_LINE_API_DATA_BASE_URL": fake_line.url, "SCRUM_ENCRYPTION_KEY": Cipher.generate_key(),
+                "SCRUM_LINE_LOADING_AFTER_SECONDS": "0",      # the indicator first: a hook for "mid-work"
                 "SCRUM_PUBLIC_BASE_URL": "https://bot.example.jp", "SCRUM_LOG_LEVEL": "WARNING",
                 "SCRUM_CATALOGUE_PATH": str(ROOT / "knowledge/services.yaml")})
     srv = Server(env, tmp_path / "serve.log")
