@@ -1,6 +1,6 @@
 """Routing benchmark: load time, per-inquiry latency (p50/p99), RSS, and the ratio to bare Sudachi.
 
-Usage:  .venv/bin/python bench/routing_bench.py [--catalogue knowledge/services.yaml] [--rounds 20]
+Usage:  .venv/bin/python bench/routing_bench.py [--catalogue knowledge/services.yaml] [--rounds 20] [--no-model]
 
 Runs on one core (``os.sched_setaffinity`` to CPU 0 where available). The inquiries are the golden
 dev set's texts (or a built-in sample when it is missing); each is routed ``--rounds`` times after
@@ -53,6 +53,7 @@ def main() -> int:
     ap.add_argument("--catalogue", type=Path, default=Path("knowledge/services.yaml"))
     ap.add_argument("--golden", type=Path, default=Path("tests/data/golden/dev.tsv"))
     ap.add_argument("--rounds", type=int, default=20)
+    ap.add_argument("--no-model", action="store_true", help="without the learned weights (A/B)")
     args = ap.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {0})
@@ -61,7 +62,7 @@ def main() -> int:
     from bot.catalogue import load_catalogue
     from bot.routing.router import build_router
     cat = load_catalogue(args.catalogue)
-    router = build_router(cat)
+    router = build_router(cat, model=None) if args.no_model else build_router(cat)
     load_s = time.perf_counter() - t0
 
     texts = _texts(args.golden)
@@ -96,7 +97,8 @@ def main() -> int:
     p50, p99 = _pct(med, 0.50) * ms, _pct(med, 0.99) * ms
     b50, b99 = _pct(bmed, 0.50) * ms, _pct(bmed, 0.99) * ms
     print(f"<!-- {platform.python_implementation()} {platform.python_version()}, {platform.machine()}, "
-          f"{len(texts)} inquiries x {args.rounds} rounds, one core -->")
+          f"{len(texts)} inquiries x {args.rounds} rounds, one core, "
+          f"{'without' if router.model is None else 'with'} the learned model -->")
     print("| measure | target | measured |")
     print("|---|---|---|")
     print(f"| load (catalogue + dictionary + indexes) | ≤ 1.5 s | {load_s:.2f} s |")

@@ -37,6 +37,8 @@ class Params:
     compare_ratio: float = 0.4      # a comparison between desks this close asks which
     topic_ratio: float = 0.4        # a vague ask about one word several desks share: this close asks
     syn_second: float = 0.7         # how much a synonym group's evidence counts for a second need
+    learned_oos: float = 0.5        # the learned model says "no welfare matter" at least this sure ...
+    learned_keep: float = 16.0      # ... and the best desk's own evidence is under this: decline
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Signals:
     short_topic: bool = False                # one short sentence ("赤ちゃんのことで聞きたい")
     compare: bool = False                    # the writer compares desks (AとBって何が違う, どっちに)
     one_topic: bool = False                  # the best desk's evidence is one word that the next desk shares too
+    p_oos: float = -1.0                      # the learned model's P(no welfare matter); -1: no model
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,10 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
     if signals.crisis:
         needed = tuple(sid for sid, s in ranked[:2] if s >= p.route_min and s >= 0.6 * top)
         return Decision(Outcome.CRISIS, order, needed, "crisis lexicon")
+    # the learned model (trained on labelled inquiries) is sure this is a city errand, a class, an event:
+    # declined unless a desk's own words say otherwise
+    if signals.p_oos >= p.learned_oos and signals.strong < p.learned_keep:
+        return Decision(Outcome.OUT_OF_SCOPE, order, (), f"the learned model: no welfare matter ({signals.p_oos:.2f})")
     # out-of-scope words weighed against the welfare evidence (before vagueness: 野良猫で困って is
     # someone else's business, not a vague welfare need)
     oos_weight = p.oos_word * len(signals.out_of_scope)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from bot.catalogue.model import Catalogue, Confidence, Field_, Service
 from bot.routing import data as routing_data
+from bot.routing import learned
 from bot.routing.crisis import CrisisScreen, LineRef
 from bot.routing.cues import Cues
 from bot.routing.decide import Params, Signals, decide
@@ -41,6 +42,8 @@ SHORT_TOPIC = 16          # characters: one short sentence about one topic
 SHORT = 6                 # characters: a message this short with no desk words gets a question
 FUZZY_TEXT = 80            # typos are looked for in short messages (a long one says enough in other words)
 FUZZY_BELOW = 2.2         # exact evidence under which typo-tolerant matching is tried
+LEARNED_SWAP = 0.3        # the model prefers the second desk by this much ...
+LEARNED_RATIO = 0.7       # ... and the words put it this close to the first: the second goes first
 
 
 def _verified(line) -> bool:
@@ -78,6 +81,7 @@ class Router:
     conditions: frozenset[str] = frozenset()   # a person's condition (障害, うつ): context beside a desk for everyone
     open_desks: frozenset[str] = frozenset()   # routable desks of field 全 (open to everyone)
     params: Params = Params()
+    model: learned.Model | None = None          # the learned weights (data/learned.json), when trained for this catalogue
 
     def __post_init__(self) -> None:
         # one pass over the inquiry finds every literal the stages look for (tagged by stage)
@@ -107,7 +111,8 @@ class Router:
         norm = self.normalise(text)
         return self.screener.screen(norm, self._analyse(norm))
 
-    def route(self, text: str) -> RoutingResult:
+    def _read(self, text: str):
+        """Normalise, screen, tokenise, find every literal, expand: what the later stages read."""
         norm = self.normalise(text)
         analysis = self._analyse(norm)
         hit = self.screener.screen(norm, analysis)
@@ -142,6 +147,22 @@ class Router:
                 terms[t] = w
         # kana phrases read as their written form (きてほしい → 来てほしい) count as found phrases
         phrase_hits = list(dict.fromkeys(lit["phrase"] + [p for p in kana_phrases if p in self.index.phrases]))
+        return norm, analysis, hit, text, lit, terms, phrase_hits
+
+    def learned_features(self, text: str) -> dict[str, float]:
+        """The learned model's view of an inquiry (the same reading as ``route``)."""
+        norm, analysis, hit, text, lit, terms, _ph = self._read(text)
+        return self._features(text, terms, lit, self.cues.extract(text, hits=lit["cue"]))
+
+    def _features(self, text: str, terms, lit, found) -> dict[str, float]:
+        flags = [tag for tag in ("oos", "vague", "part", "visit") if lit[tag]]
+        if len(lit["oos"]) > 1:
+            flags.append("oos2")
+        return learned.features(text, terms, ages=found.stated_ages or found.ages, stages=found.stages,
+                                about=found.about, flags=flags)
+
+    def route(self, text: str) -> RoutingResult:
+        norm, analysis, hit, text, lit, terms, phrase_hits = self._read(text)
         scored = self.index.score(terms, text, hits=phrase_hits)
         vocab = self.index.postings
         toks = analysis.tokens
@@ -209,16 +230,33 @@ class Router:
         best = ranked[0][0] if ranked else None
         strong = sum(c for t, c in contrib.get(best, {}).items() if not self.expander.is_light(t)) if best else 0.0
         light_only = best is not None and strong <= 0
+        # the learned model, read only when it can change the outcome: is this a welfare matter at all?
+        p_oos = -1.0      # (-1: not asked)
+        feats: dict[str, float] = {}
+        if self.model is not None and hit is None and strong < self.params.learned_keep:
+            feats = self._features(text, terms, lit, found)
+            p_oos = self.model.probability(feats, learned.OOS)
         signals = Signals(hit is not None, oos, vague, age_known=bool(found.ages or found.stages),
                           light_only=light_only, strong=strong, short_topic=len(norm) <= SHORT_TOPIC,
                           participation=participation, foreign=foreign,
                           short=len(norm) <= SHORT,
                           compare=any(w in text for w in self.compare_words), known_nouns=known_nouns,
+                          p_oos=p_oos,
                           concept=any(t.startswith(SYN) and t in vocab and not self.expander.is_light(t) for t in terms),
                           one_topic=any(m in text for m in self.topic_markers) and self._one_topic(ranked, contrib))
         d = decide(ranked, contrib, signals, self.params, self.fields, self.age_ranges, self.key_terms,
                    conditions=self.conditions, open_desks=self.open_desks)
         order = list(d.order)
+        learned_view: dict[str, float] = {}
+        if self.model is not None and d.outcome is Outcome.ROUTE and len(order) > 1 \
+                and totals.get(order[1], 0.0) >= LEARNED_RATIO * totals[order[0]]:
+            # two desks close on words: the learned model, sure of the second, chooses it
+            a, b = order[0], order[1]
+            feats = feats or self._features(text, terms, lit, found)
+            learned_view = {a: self.model.probability(feats, a), b: self.model.probability(feats, b)}
+            if learned_view[b] - learned_view[a] >= LEARNED_SWAP:
+                order[0], order[1] = b, a
+                d = dataclasses.replace(d, order=tuple(order), needed=(b,), reason=d.reason + "; the learned model chose")
         if d.outcome is Outcome.CLARIFY and len(order) < 2:
             order += [sid for sid in self._default_choices() if sid not in order]
         matches = tuple(Match(sid, self.services[sid].name, _scale(totals.get(sid, 0.0))) for sid in order[:5])
@@ -234,6 +272,9 @@ class Router:
             "visit_words": list(dict.fromkeys(lit["visit"])),
             "unknown_words": list(foreign),
         }
+        if feats:   # the learned model's view: P(no welfare matter), and of the two desks it compared
+            explanation["learned"] = {**({learned.OOS: round(p_oos, 2)} if p_oos >= 0 else {}),
+                                      **{c: round(p, 2) for c, p in learned_view.items()}}
         if hit is not None:
             explanation["crisis_terms"] = list(hit.terms)
         if d.second:
@@ -323,8 +364,12 @@ def _conditions(words, normalise: Normaliser, tok: Tokeniser, expander: Expander
     return frozenset(out)
 
 
-def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None) -> Router:
-    """Builds everything once: dictionary, lexicons with readings, synonym table, BM25 index."""
+_DEFAULT = object()
+
+
+def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None, model=_DEFAULT) -> Router:
+    """Builds everything once: dictionary, lexicons with readings, synonym table, BM25 index, and
+    the learned weights when they were trained for this catalogue (``model=None``: without them)."""
     tok = tokeniser if tokeniser is not None else SudachiTokeniser()
     normalise = Normaliser(routing_data.load("normalise")["replace"])
 
@@ -382,7 +427,13 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None) -> Ro
     part_words = tuple(dict.fromkeys(normalise(w) for w in scope.get("participation", ())))
     visit_words = tuple(dict.fromkeys(normalise(w) for w in scope.get("visit", ())))
     offers = tuple(s.id for s in catalogue.services if not s.routable and Field_.ZEN in s.fields)
+    routable_ids = tuple(s.id for s in catalogue.services if s.routable)
+    if model is _DEFAULT:
+        model = learned.load_model()
+        if model is not None and model.catalogue != routable_ids:
+            model = None      # trained for another catalogue: its classes mean nothing here
     return Router(
+        model=model,
         catalogue=catalogue, tokeniser=tok, normalise=normalise, screener=screener, expander=expander,
         index=index, cues=Cues(routing_data.load("cues"), normalise),
         services={s.id: s for s in catalogue.services}, routable=routable, offers=offers,

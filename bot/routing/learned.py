@@ -1,0 +1,336 @@
+"""A small learned component: one-vs-rest logistic regression over the router's own reading.
+
+The word lists say what a desk is about; they cannot weigh the many ordinary words that tell a city
+errand (教室の申し込み, 住民票) from a welfare need, or two neighbouring desks apart. This model does,
+from labelled inquiries: the catalogue's own examples, the golden *dev* lines and the probe lines of
+``data/learned_extra.tsv`` (never the held-out lines).
+
+Features are what the router has already computed for an inquiry — its expanded terms (normalized
+forms, sub-words, synonym groups ``≡X``), the character bigrams of the text that hold a kanji or a
+katakana, and the cues (age bands, life stages, about whom, a visit asked, taking part, out-of-scope
+and vague words) — so inference is a dictionary walk in pure Python (tens of microseconds).
+
+Classes are the catalogue's routable service ids plus ``OOS`` (not a welfare matter). The weights are
+data: ``data/learned.json``, written by ``python -m bot.routing.learned`` (deterministic), with the
+hash of its training data, so a test can tell whether it is fresh. The file is keyed by the catalogue
+name and its routable ids: a router built on another catalogue does not use it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import random
+import sys
+from array import array
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+OOS = "∅"                     # the class "not a welfare matter"
+EPOCHS = 30
+L2 = 1e-4
+RATE = 0.3
+PRUNE = 0.05                  # weights smaller than this are dropped (a feature with none is left out)
+FORMAT = 1
+
+
+def _is_content_char(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u30a1" <= ch <= "\u30fa" or ch == "ー" or ch.isdigit() \
+        or "a" <= ch <= "z"
+
+
+def age_band(lo: int, hi: int) -> str:
+    mid = (lo + hi) / 2
+    for edge, name in ((6, "0-5"), (15, "6-14"), (20, "15-19"), (40, "20-39"), (65, "40-64")):
+        if mid < edge:
+            return name
+    return "65+"
+
+
+def features(text: str, terms: Mapping[str, float], *, ages: Iterable[tuple[int, int]] = (),
+             stages: Iterable[str] = (), about: str = "", flags: Iterable[str] = ()) -> dict[str, float]:
+    """The model's view of one inquiry (``text`` normalised, ``terms`` from the expander)."""
+    f: dict[str, float] = {"bias": 1.0}
+    for t, w in terms.items():
+        f["t" + t] = w
+    prev = ""
+    for ch in text:
+        if prev and (_is_content_char(prev) or _is_content_char(ch)):
+            f["b" + prev + ch] = 1.0
+        prev = ch
+    for lo, hi in ages:
+        f["age" + age_band(lo, hi)] = 1.0
+    for s in stages:
+        f["stage" + s] = 1.0
+    if about:
+        f["about" + about] = 1.0
+    for fl in flags:
+        f["flag" + fl] = 1.0
+    n = len(text)
+    f["len" + ("s" if n <= 16 else "m" if n <= 60 else "l")] = 1.0
+    return f
+
+
+@dataclass(frozen=True)
+class Model:
+    """Weights of a one-vs-rest logistic regression: row ``index[feature]`` of ``weights`` holds one
+    weight per class (float32, row-major), so a probability costs one walk over the features."""
+    classes: tuple[str, ...]
+    index: Mapping[str, int]                  # feature -> row
+    weights: Sequence[float]                  # len(index) * len(classes)
+    bias: tuple[float, ...]
+    catalogue: tuple[str, ...] = ()           # routable ids it was trained for
+    data_hash: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "class_index", {c: i for i, c in enumerate(self.classes)})
+
+    def probability(self, feats: Mapping[str, float], cls: str) -> float:
+        """P(cls | inquiry); 0 for a class the model does not know."""
+        c = self.class_index.get(cls)
+        if c is None:
+            return 0.0
+        k, w, idx = len(self.classes), self.weights, self.index
+        z = self.bias[c]
+        for f, v in feats.items():
+            row = idx.get(f)
+            if row is not None:
+                z += w[row * k + c] * v
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def probabilities(self, feats: Mapping[str, float]) -> dict[str, float]:
+        k, w, idx = len(self.classes), self.weights, self.index
+        s = list(self.bias)
+        for f, v in feats.items():
+            row = idx.get(f)
+            if row is not None:
+                base = row * k
+                for c in range(k):
+                    s[c] += w[base + c] * v
+        return {cls: 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z)))) for cls, z in zip(self.classes, s)}
+
+    # --- file: JSON metadata and feature names, the weights as base64 float32 (little-endian) --------
+    def to_json(self) -> str:
+        feats = sorted(self.index, key=self.index.__getitem__)
+        arr = array("f", self.weights)
+        if sys.byteorder != "little":
+            arr.byteswap()
+        return json.dumps({"format": FORMAT, "classes": list(self.classes), "catalogue": list(self.catalogue),
+                           "data_hash": self.data_hash, "bias": [round(b, 6) for b in self.bias],
+                           "features": feats, "weights": base64.b64encode(arr.tobytes()).decode("ascii")},
+                          ensure_ascii=False, indent=0) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> "Model":
+        d = json.loads(text)
+        arr = array("f")
+        arr.frombytes(base64.b64decode(d["weights"]))
+        if sys.byteorder != "little":
+            arr.byteswap()
+        return cls(tuple(d["classes"]), {f: i for i, f in enumerate(d["features"])}, arr,
+                   tuple(d["bias"]), tuple(d.get("catalogue", ())), d.get("data_hash", ""))
+
+
+def load_model() -> Model | None:
+    try:
+        text = resources.files("bot.routing").joinpath("data", "learned.json").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    return Model.from_json(text)
+
+
+# --- training (build time only) ------------------------------------------------------------
+def train(rows: Sequence[tuple[Mapping[str, float], frozenset[str], float]], classes: Sequence[str],
+          *, epochs: int = EPOCHS, l2: float = L2, rate: float = RATE, seed: int = 0) -> Model:
+    """One-vs-rest logistic regression, AdaGrad, fixed order per seed (deterministic).
+    ``rows``: (features, positive classes, weight)."""
+    idx = {c: i for i, c in enumerate(classes)}
+    k = len(classes)
+    w: dict[str, list[float]] = {}
+    g2: dict[str, list[float]] = {}
+    b = [0.0] * k
+    gb = [1e-8] * k
+    order = list(range(len(rows)))
+    rnd = random.Random(seed)
+    for _ in range(epochs):
+        rnd.shuffle(order)
+        for i in order:
+            feats, pos, weight = rows[i]
+            s = b[:]
+            for f, v in feats.items():
+                wf = w.get(f)
+                if wf is not None:
+                    for c in range(k):
+                        s[c] += wf[c] * v
+            grad = [0.0] * k
+            for c in range(k):
+                z = max(-30.0, min(30.0, s[c]))
+                p = 1.0 / (1.0 + math.exp(-z))
+                y = 1.0 if classes[c] in pos else 0.0
+                grad[c] = (p - y) * weight
+            for c in range(k):
+                gb[c] += grad[c] ** 2
+                b[c] -= rate * grad[c] / math.sqrt(gb[c])
+            for f, v in feats.items():
+                wf = w.setdefault(f, [0.0] * k)
+                gf = g2.setdefault(f, [1e-8] * k)
+                for c in range(k):
+                    gr = grad[c] * v + l2 * wf[c]
+                    if gr:
+                        gf[c] += gr * gr
+                        wf[c] -= rate * gr / math.sqrt(gf[c])
+    kept = sorted(f for f, ws in w.items() if max(abs(x) for x in ws) >= PRUNE)
+    flat = array("f", (0.0 if abs(x) < PRUNE else x for f in kept for x in w[f]))
+    return Model(tuple(classes), {f: i for i, f in enumerate(kept)}, flat, tuple(b))
+
+
+def training_rows(router, items: Iterable[tuple[str, frozenset[str], float]]):
+    """(features, positives, weight) for labelled texts, read by ``router``."""
+    return [(router.learned_features(text), pos, wt) for text, pos, wt in items]
+
+
+def labelled(catalogue, golden_items, extra_path: Path | None) -> list[tuple[str, frozenset[str], float]]:
+    """The training texts: catalogue examples, golden (dev) lines and the extra probe lines."""
+    out: list[tuple[str, frozenset[str], float]] = []
+    for svc in catalogue.services:
+        if svc.routable:
+            out += [(ex, frozenset({svc.id}), 1.0) for ex in svc.examples]
+    for it in golden_items:
+        out.append(_golden_row(it))
+    if extra_path is not None and extra_path.exists():
+        for line in extra_path.read_text(encoding="utf-8").splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            text, label = line.split("\t")[:2]
+            pos = frozenset({OOS}) if label == "out_of_scope" else frozenset(
+                s for s in label.split(",") if s and s != "none")
+            out.append((text, pos, 1.0))
+    return out
+
+
+def _golden_row(it) -> tuple[str, frozenset[str], float]:
+    if it.outcome == "out_of_scope":
+        return it.text, frozenset({OOS}), 1.0
+    if it.outcome in ("route", "multi"):
+        return it.text, frozenset(it.services), 1.0
+    if it.outcome == "clarify":
+        return it.text, frozenset(it.services), 0.5
+    return it.text, frozenset(it.services), 0.5      # crisis: the desks that fit, if any
+
+
+def data_hash(texts: Iterable[tuple[str, frozenset[str], float]], extra: str = "") -> str:
+    h = hashlib.sha256()
+    for text, pos, wt in texts:
+        h.update(f"{text}\t{','.join(sorted(pos))}\t{wt}\n".encode())
+    h.update(extra.encode())
+    return h.hexdigest()[:16]
+
+
+DATA_FILE = Path(__file__).parent / "data" / "learned.json"
+EXTRA_FILE = Path(__file__).parent / "data" / "learned_extra.tsv"
+DEV_FILE = Path(__file__).parents[2] / "tests" / "data" / "golden" / "dev.tsv"
+
+
+def fingerprint(catalogue, dev_path: Path = DEV_FILE) -> tuple[list, str]:
+    from bot.routing.evaluate import load_golden
+    items = labelled(catalogue, load_golden(dev_path), EXTRA_FILE)
+    src = (Path(__file__).read_text(encoding="utf-8"))   # the features and the trainer are part of the data
+    return items, data_hash(items, src)
+
+
+def build(catalogue, router, dev_path: Path = DEV_FILE) -> Model:
+    items, h = fingerprint(catalogue, dev_path)
+    classes = [s.id for s in catalogue.services if s.routable] + [OOS]
+    model = train(training_rows(router, items), classes)
+    return Model(model.classes, model.index, model.weights, model.bias, tuple(classes[:-1]), h)
+
+
+def read_extra(path: Path = EXTRA_FILE) -> list[tuple[str, str]]:
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            text, label = line.split("\t")[:2]
+            out.append((text, label))
+    return out
+
+
+def cross_validate(catalogue, router, dev_items, extra: Sequence[tuple[str, str]], k: int = 5):
+    """k-fold cross-validation: dev lines and extra lines are split into k folds (every k-th line);
+    each fold is routed by a router whose model was trained on the catalogue examples and the other
+    folds. Returns (dev Report, extra lines as (text, label, RoutingResult))."""
+    import dataclasses
+
+    from bot.routing.evaluate import Report
+
+    classes = [s.id for s in catalogue.services if s.routable] + [OOS]
+    base = labelled(catalogue, [], None)
+    extra_rows = labelled(_Empty(), [], None) + [
+        (t, frozenset({OOS}) if lab == "out_of_scope" else frozenset(x for x in lab.split(",") if x), 1.0)
+        for t, lab in extra]
+    cache: dict[str, dict[str, float]] = {}
+
+    def feats(t: str) -> dict[str, float]:
+        if t not in cache:
+            cache[t] = router.learned_features(t)
+        return cache[t]
+
+    rep = Report()
+    extra_out = []
+    for fold in range(k):
+        train_items = base + [_golden_row(it) for j, it in enumerate(dev_items) if j % k != fold] + \
+            [row for j, row in enumerate(extra_rows) if j % k != fold]
+        m = train([(feats(t), pos, w) for t, pos, w in train_items], classes)
+        m = Model(m.classes, m.index, m.weights, m.bias, tuple(classes[:-1]))
+        r = dataclasses.replace(router, model=m)
+        for j, it in enumerate(dev_items):
+            if j % k == fold:
+                rep.add(it, r.route(it.text))
+        for j, (t, lab) in enumerate(extra):
+            if j % k == fold:
+                extra_out.append((t, lab, r.route(t)))
+    return rep, extra_out
+
+
+class _Empty:
+    services = ()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Regenerates data/learned.json from the catalogue, dev.tsv and data/learned_extra.tsv."""
+    import argparse
+
+    from bot.catalogue import load_catalogue
+    from bot.routing.router import build_router
+
+    ap = argparse.ArgumentParser(prog="python -m bot.routing.learned")
+    ap.add_argument("--catalogue", type=Path, default=Path("knowledge/services.yaml"))
+    ap.add_argument("--out", type=Path, default=DATA_FILE)
+    ap.add_argument("--cv", type=int, default=0, metavar="K",
+                    help="instead of writing the file, report K-fold cross-validation on dev and the extra lines")
+    args = ap.parse_args(argv)
+    cat = load_catalogue(args.catalogue)
+    router = build_router(cat, model=None)
+    if args.cv:
+        from bot.routing.evaluate import load_golden
+        extra = read_extra()
+        rep, out = cross_validate(cat, router, load_golden(DEV_FILE), extra, k=args.cv)
+        for line in rep.lines(f"dev, {args.cv}-fold cross-validation of the learned model", sentences=False):
+            print(line)
+        oos = [res for _t, lab, res in out if lab == "out_of_scope"]
+        desk = [(lab, res) for _t, lab, res in out if lab != "out_of_scope"]
+        print(f"extra lines ({EXTRA_FILE.name}), same folds: out-of-scope declined "
+              f"{sum(r.outcome.value == 'out_of_scope' for r in oos)}/{len(oos)}, desk lines routed right "
+              f"{sum(r.outcome.value == 'route' and r.matches[0].id == lab for lab, r in desk)}/{len(desk)}")
+        return 0
+    model = build(cat, router)
+    args.out.write_text(model.to_json(), encoding="utf-8")
+    print(f"{args.out}: {len(model.index)} features, {len(model.classes)} classes, data {model.data_hash}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

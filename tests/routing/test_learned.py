@@ -1,0 +1,94 @@
+"""The learned component (bot/routing/learned.py): its file is fresh, it is pure and deterministic,
+it is used only with the catalogue it was trained for, and its out-of-scope gate declines city
+errands and classes without declining welfare needs.
+
+The sentences below were written for this test; they are in none of the training files."""
+
+import pytest
+from routing_fakes import FUJI
+
+from bot.catalogue import load_catalogue
+from bot.routing import learned
+from bot.routing.decide import Params, Signals, decide
+from bot.routing.result import Outcome
+
+
+def _toy_rows():
+    a = {"bias": 1.0, "t介護": 1.0}
+    b = {"bias": 1.0, "t住民票": 1.0}
+    return [(a, frozenset({"x"}), 1.0), (b, frozenset({learned.OOS}), 1.0)] * 5
+
+
+def test_training_is_deterministic_and_learns_a_separation():
+    m1 = learned.train(_toy_rows(), ["x", learned.OOS], epochs=10)
+    m2 = learned.train(_toy_rows(), ["x", learned.OOS], epochs=10)
+    assert m1.to_json() == m2.to_json()
+    assert m1.probability({"bias": 1.0, "t介護": 1.0}, "x") > 0.8
+    assert m1.probability({"bias": 1.0, "t住民票": 1.0}, learned.OOS) > 0.8
+    assert m1.probability({"bias": 1.0}, "unknown class") == 0.0
+
+
+def test_the_file_round_trips():
+    m = learned.train(_toy_rows(), ["x", learned.OOS], epochs=5)
+    back = learned.Model.from_json(m.to_json())
+    f = {"bias": 1.0, "t介護": 1.0, "never seen": 1.0}
+    assert back.probabilities(f) == pytest.approx(m.probabilities(f), abs=1e-6)
+
+
+def test_features_read_bigrams_cues_and_flags():
+    f = learned.features("住民票がほしい", {"住民票": 1.0}, ages=[(80, 89)], stages=["高齢"], about="家族",
+                         flags=["oos"])
+    assert {"t住民票", "b住民", "b民票", "age65+", "stage高齢", "about家族", "flagoos", "lens"} <= set(f)
+    assert "bほし" not in f        # bigrams of kana only say little
+
+
+def test_the_gate_declines_only_below_a_desk_s_own_evidence():
+    ranked, contrib = [("d", 5.0)], {"d": {"教室": 5.0}}
+    assert decide(ranked, contrib, Signals(p_oos=0.9, strong=5.0), Params()).outcome is Outcome.OUT_OF_SCOPE
+    assert decide(ranked, contrib, Signals(p_oos=0.2, strong=5.0), Params()).outcome is Outcome.ROUTE
+    assert decide(ranked, contrib, Signals(p_oos=0.9, strong=30.0), Params()).outcome is Outcome.ROUTE
+    assert decide(ranked, contrib, Signals(p_oos=-1.0, strong=5.0), Params()).outcome is Outcome.ROUTE
+
+
+@pytest.mark.sudachi
+def test_the_model_file_is_fresh(fuji_router):
+    """data/learned.json is what `python -m bot.routing.learned` writes from today's data and code."""
+    cat = load_catalogue(FUJI)
+    model = learned.load_model()
+    assert model is not None
+    _items, h = learned.fingerprint(cat)
+    assert model.data_hash == h, "training data changed: run .venv/bin/python -m bot.routing.learned"
+    import dataclasses
+    fresh = learned.build(cat, dataclasses.replace(fuji_router, model=None))
+    assert fresh.to_json() == learned.DATA_FILE.read_text(encoding="utf-8"), \
+        "features changed: run .venv/bin/python -m bot.routing.learned"
+
+
+@pytest.mark.sudachi
+def test_only_the_catalogue_it_was_trained_for_uses_it(fuji_router, other_router):
+    assert fuji_router.model is not None
+    assert other_router.model is None
+    assert other_router.route("子どもの発達が気になる").outcome is not Outcome.CRISIS
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", [
+    "市民センターの陶芸サークル、見学だけでもできますか",
+    "日曜にある市民ゴルフ大会の申込書がほしい",
+    "一般向けの着付け教室の日程を知りたい",
+    "公民館のホールを合唱の練習で借りるにはどうしたら",
+])
+def test_city_classes_and_errands_are_declined(fuji_router, text):
+    res = fuji_router.route(text)
+    assert res.outcome is Outcome.OUT_OF_SCOPE, res.explanation
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text,desk", [
+    ("母の介護のことで相談したい", "houkatsu"),
+    ("85の父が家にこもってばかり。年寄りの体操の集まりに行かせたい", "kaigo_yobou"),
+    ("1歳の娘とあそべる場所を探してます", "kosodate_shien"),
+])
+def test_welfare_needs_that_sound_like_classes_are_not_declined(fuji_router, text, desk):
+    res = fuji_router.route(text)
+    assert res.outcome is Outcome.ROUTE and res.matches[0].id == desk, res.explanation
