@@ -30,6 +30,7 @@ from bot.store.events import Sessions
 
 OUTBOX_MAX_RUNS = 8         # delivery runs per outbox row before it is left for an operator
 OUTBOX_INTERVAL = 2.0       # seconds between sweeps (outbox, event leases, recovery)
+FINISH_BATCH_DELAY = 0.05   # seconds final statuses gather before one transaction writes them all
 
 
 class ConversationLike(Protocol):
@@ -76,6 +77,7 @@ class ChannelBase:
         # Events answered here whose final status the database did not take (it was down): written
         # by the sweeper once it is back, and never taken over by recover() meanwhile.
         self._unfinished: dict[str, str] = {}
+        self._flush_scheduled = False
 
     # what a subclass supplies -------------------------------------------------------------
 
@@ -112,20 +114,39 @@ class ChannelBase:
         return len(taken)
 
     async def _finish(self, event_id: str, status: str) -> None:
-        try:
-            await store.finish_event(self._sessions, self.name, event_id, status)
-            self._unfinished.pop(event_id, None)
-        except (SQLAlchemyError, OSError) as exc:
-            self._log.warning(f"{self._label} {self._event_word} %s: status %s not stored (%s); "
-                              "retried by the sweeper", event_id, status, type(exc).__name__)
-            self._unfinished[event_id] = status
+        """Records an event's final status; written with others in one transaction a moment later.
 
-    async def _finish_unfinished(self) -> None:
-        """Stores the final status of events answered while the database was away."""
-        for event_id, status in list(self._unfinished.items()):
-            if event_id not in self._active:
-                await store.finish_event(self._sessions, self.name, event_id, status)
-                self._unfinished.pop(event_id, None)
+        Until it is stored the event stays in ``_unfinished`` (``recover`` never takes it over); the
+        flush runs as a background task, so ``drain`` waits for it, and when the database is away
+        the sweeper writes it once it is back.
+        """
+        self._unfinished[event_id] = status
+        self._active.discard(event_id)      # handled: no more lease renewals, and the flush may write it
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self.spawn(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(FINISH_BATCH_DELAY)
+        self._flush_scheduled = False
+        await self._finish_unfinished(quiet=False)
+
+    async def _finish_unfinished(self, quiet: bool = True) -> None:
+        """Stores the final status of answered events (batched; retried after a database outage)."""
+        batch = {e: st for e, st in self._unfinished.items() if e not in self._active}
+        if not batch:
+            return
+        try:
+            await store.finish_events(self._sessions, self.name, batch)
+        except (SQLAlchemyError, OSError) as exc:
+            if quiet:
+                raise
+            self._log.warning(f"{self._label}: status of %d {self._event_word}s not stored (%s); "
+                              "retried by the sweeper", len(batch), type(exc).__name__)
+            return
+        for event_id, status in batch.items():
+            if self._unfinished.get(event_id) == status:
+                del self._unfinished[event_id]
 
     async def _converse(self, inbound: Inbound) -> list[Reply]:
         if self._conversation is None:

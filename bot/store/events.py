@@ -71,6 +71,20 @@ async def finish_event(sessions: Sessions, platform: str, event_id: str, status:
                         .values(status=status, payload_enc=None, claimed_until=None))
 
 
+async def finish_events(sessions: Sessions, platform: str, statuses: dict[str, str]) -> None:
+    """``finish_event`` for many events in one transaction (one UPDATE per distinct status)."""
+    by_status: dict[str, list[str]] = {}
+    for event_id, status in statuses.items():
+        by_status.setdefault(status, []).append(event_id[:80])
+    if not by_status:
+        return
+    async with sessions() as s, s.begin():
+        for status, ids in by_status.items():
+            await s.execute(update(ProcessedEvent)
+                            .where(ProcessedEvent.platform == platform, ProcessedEvent.event_id.in_(ids))
+                            .values(status=status, payload_enc=None, claimed_until=None))
+
+
 async def mark_answering(sessions: Sessions, platform: str, event_id: str) -> bool:
     """Records, before the answer is sent, that this handler answers the event; False if another did.
 
