@@ -1,5 +1,8 @@
 """The imperative shell around the pure dialogue: load the session, step, carry out effects, save.
 
+A turn is one database transaction (count, hand-off check, load, effects, save), locked per resident
+across processes (``bot.store.sessions.lock_turn``), and its replies are returned after the commit.
+
 ``Conversation.handle(inbound) -> list[Reply]`` is what every channel calls. It owns one error
 boundary that logs ids (a keyed hash of the user key) and exception types, never what the person
 wrote: SQL errors can carry parameters, so their messages are not logged either.
@@ -12,11 +15,13 @@ import datetime as dt
 import logging
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.catalogue.model import Catalogue
 from bot.core import texts
@@ -32,7 +37,7 @@ from bot.handlers.fallback import is_read
 from bot.settings import Settings
 from bot.store.crypto import Cipher
 from bot.store.db import make_sessions
-from bot.store.sessions import SessionStore
+from bot.store.sessions import SessionStore, lock_turn
 from bot.store.tickets import Pseudonymiser, TicketStore
 from bot.web import metrics
 
@@ -46,9 +51,10 @@ def utcnow() -> dt.datetime:
 
 
 class Conversation:
-    def __init__(self, *, sessions: SessionStore, tickets: TicketStore, router: RouterLike, catalogue: Catalogue,
-                 pseudonymise: Pseudonymiser, clock: Clock = utcnow, retention_days: int = 365,
-                 limiter: RateLimiter | None = None) -> None:
+    def __init__(self, *, db: async_sessionmaker[AsyncSession], sessions: SessionStore, tickets: TicketStore,
+                 router: RouterLike, catalogue: Catalogue, pseudonymise: Pseudonymiser, clock: Clock = utcnow,
+                 retention_days: int = 365, limiter: RateLimiter | None = None) -> None:
+        self._db = db                   # each turn is one transaction of this factory
         self.sessions, self.tickets, self.router, self.catalogue = sessions, tickets, router, catalogue
         self.limiter = limiter          # per-user rate limit, counted in the DB (bot/ratelimit.py)
         self._pseudo, self._clock, self._retention_days = pseudonymise, clock, retention_days
@@ -82,60 +88,92 @@ class Conversation:
 
     async def _handle(self, inbound: Inbound, who: str) -> list[Reply]:
         now = self._clock()
-        if self.limiter is not None and not (await self.limiter.check(inbound.user_key)).allowed:
-            if not (inbound.text and self.router.screen(inbound.text)) and not menu.is_emergency(inbound):
-                # a crisis, or the menu's 緊急のとき, is never rate-limited
+        async with self._lock(inbound.user_key):        # this process; lock_turn covers the others
+            try:
+                return await self._transaction(inbound, now, who, count=True)
+            except _CounterDown as down:                 # never stop a resident for the counter: redo, uncounted
+                log.warning("rate limit not checked (%s): allowed", down.kind)
+                return await self._transaction(inbound, now, who, count=False)
+
+    async def _transaction(self, inbound: Inbound, now: dt.datetime, who: str, *, count: bool) -> list[Reply]:
+        """One turn, one transaction: lock, count, hand-off, load, step, effects, save; then commit.
+
+        The replies are returned only after the commit, so a reference shown is a ticket stored. When a
+        ticket was being filed and the transaction fails (the insert, the save or the commit), nothing
+        of the turn is kept: the intake stays at its preview and the next 送信 files exactly one ticket.
+        """
+        out = _Outcome()
+        try:
+            async with self._db() as s:
+                async with s.begin():
+                    await lock_turn(s, inbound.user_key)
+                    replies = await self._turn(s, inbound, now, who, count, out)
+        except (SQLAlchemyError, OSError, StoreUnavailable) as exc:
+            if out.filing is None:
+                raise
+            log.warning("ticket not stored (%s) for user %s", type(exc).__name__, who)
+            return out.filing
+        for ref in out.opened:
+            metrics.record_intake()
+            log.info("ticket %s opened for user %s", ref, who)
+        return replies
+
+    async def _turn(self, s: AsyncSession, inbound: Inbound, now: dt.datetime, who: str, count: bool,
+                    out: _Outcome) -> list[Reply]:
+        if count and self.limiter is not None and self.limiter.enabled:
+            try:
+                decision = await self.limiter.count(s, inbound.user_key)
+            except (SQLAlchemyError, OSError) as exc:
+                raise _CounterDown(type(exc).__name__) from exc
+            if not decision.allowed and not (inbound.text and self.router.screen(inbound.text)) \
+                    and not menu.is_emergency(inbound):    # a crisis, or the menu's 緊急のとき, is never rate-limited
                 log.info("rate limited user %s", who)
                 return [Reply(RATE_LIMITED)]
-        async with self._lock(inbound.user_key):
-            handoff = await self.tickets.active_handoff(inbound.user_key)
-            if handoff is not None and not is_read(inbound):      # 「読む」 still shows staff messages
-                return await self._during_handoff(handoff, inbound, now, who)
-            loaded = await self.sessions.load(inbound.user_key, now)
-            session = loaded.session or Session(user_key=inbound.user_key, channel=inbound.channel)
-            ctx = self.context(now)
-            lead: list[Reply] = []
-            if loaded.expired:
-                lead.append(Reply(texts.TIMED_OUT))
-                log.info("intake expired for user %s", who)
-                if inbound.payload is not None:
-                    await self.sessions.save(session, now)
-                    return lead
-            turn = step(session, inbound, ctx)
-            replies = lead + list(turn.replies)
-            for effect in turn.effects:
-                try:
-                    result = await self._perform(effect, now)
-                except (SQLAlchemyError, OSError, StoreUnavailable) as exc:
-                    if isinstance(effect, CreateTicket):       # keep the intake; the person can retry
-                        log.warning("ticket not stored (%s) for user %s", type(exc).__name__, who)
-                        return lead + [Reply(texts.FILE_FAILED, (Choice(texts.L_SEND, "preview:send"),))]
-                    raise
-                replies += after_effect(effect, result, turn.session, ctx)
-                if isinstance(effect, CreateTicket):
-                    metrics.record_intake()
-                    log.info("ticket %s opened for user %s", result, who)
-            await self.sessions.save(turn.session, now)
-            log.debug("turn for user %s: %s -> %s, %d replies, effects %s", who, session.step.value,
-                      turn.session.step.value, len(replies), [type(e).__name__ for e in turn.effects])
-            return replies
+        loaded = await self.sessions.load_in(s, inbound.user_key, now)
+        if loaded.handoff_ticket_id is not None and not is_read(inbound):    # 「読む」 still shows staff messages
+            handoff = await self.tickets.active_handoff(inbound.user_key, s)
+            if handoff is not None:
+                return await self._during_handoff(s, handoff, inbound, now, who)
+        session = loaded.session or Session(user_key=inbound.user_key, channel=inbound.channel)
+        ctx = self.context(now)
+        lead: list[Reply] = []
+        if loaded.expired:
+            lead.append(Reply(texts.TIMED_OUT))
+            log.info("intake expired for user %s", who)
+            if inbound.payload is not None:
+                await self.sessions.save(session, now, s)
+                return lead
+        turn = step(session, inbound, ctx)
+        replies = lead + list(turn.replies)
+        for effect in turn.effects:
+            if isinstance(effect, CreateTicket):       # from here on a failure keeps the intake; the person can retry
+                out.filing = lead + [Reply(texts.FILE_FAILED, (Choice(texts.L_SEND, "preview:send"),))]
+            result = await self._perform(s, effect, now)
+            replies += after_effect(effect, result, turn.session, ctx)
+            if isinstance(effect, CreateTicket):
+                out.opened.append(result)
+        await self.sessions.save(turn.session, now, s)
+        log.debug("turn for user %s: %s -> %s, %d replies, effects %s", who, session.step.value,
+                  turn.session.step.value, len(replies), [type(e).__name__ for e in turn.effects])
+        return replies
 
-    async def _perform(self, effect: Effect, now: dt.datetime) -> Any:
+    async def _perform(self, s: AsyncSession, effect: Effect, now: dt.datetime) -> Any:
         if isinstance(effect, CreateTicket):
-            return await self.tickets.open(effect, now)
+            return await self.tickets.open(effect, now, s)
         if isinstance(effect, LookupStatus):
-            return await self.tickets.statuses(effect.user_key)
+            return await self.tickets.statuses(effect.user_key, s)
         if isinstance(effect, Withdraw):
-            return await self.tickets.withdraw(effect.user_key, now)
+            return await self.tickets.withdraw(effect.user_key, now, s)
         if isinstance(effect, ReadStaffMessages):
-            return await self.tickets.read_staff_messages(effect.user_key, now)
+            return await self.tickets.read_staff_messages(effect.user_key, now, s)
         raise TypeError(f"unknown effect {type(effect).__name__}")
 
-    async def _during_handoff(self, ticket_id: int, inbound: Inbound, now: dt.datetime, who: str) -> list[Reply]:
+    async def _during_handoff(self, s: AsyncSession, ticket_id: int, inbound: Inbound, now: dt.datetime,
+                              who: str) -> list[Reply]:
         """Staff are talking: the message joins the ticket's thread; the bot only screens for crisis."""
         if menu.is_emergency(inbound):          # the menu's 緊急のとき: every crisis line at once, staff told
             await self.tickets.append_message(ticket_id, inbound.text or texts.L_MENU_EMERGENCY, now,
-                                              channel=inbound.channel, message_id=inbound.message_id)
+                                              channel=inbound.channel, message_id=inbound.message_id, s=s)
             log.info("hand-off emergency menu for ticket %s from user %s", ticket_id, who)
             return [Reply(t) for t in menu.emergency_text(self.context(now))] + [Reply(texts.HANDOFF_CRISIS_NOTE)]
         if not inbound.text:
@@ -143,7 +181,7 @@ class Conversation:
         hit = self.router.screen(inbound.text)
         await self.tickets.append_message(ticket_id, inbound.text, now, channel=inbound.channel,
                                           message_id=inbound.message_id,
-                                          crisis_kind=hit.kind if hit else None)
+                                          crisis_kind=hit.kind if hit else None, s=s)
         log.info("hand-off message for ticket %s from user %s", ticket_id, who)
         if hit is None:
             return []
@@ -152,6 +190,22 @@ class Conversation:
     async def purge(self) -> int:
         """Discards abandoned intakes (run periodically by the server, and when the console starts)."""
         return await self.sessions.purge_expired(self._clock())
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """What ``_transaction`` must know of a turn even when it fails midway."""
+
+    filing: list[Reply] | None = None       # set once a ticket is being filed: the answer if it is not stored
+    opened: list[str] = field(default_factory=list)     # references filed (reported after the commit)
+
+
+class _CounterDown(Exception):
+    """The rate-limit counter failed inside the turn: the turn is redone without it (fail open)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
 
 
 # --- building ---------------------------------------------------------------------------------
@@ -207,7 +261,7 @@ def build_conversation(engine: Any, settings: Settings, catalogue: Catalogue, ro
     timeout = dt.timedelta(minutes=settings.intake_timeout_minutes)
     tickets = TicketStore(sessions, cipher, pseudo, staff_chat=settings.staff_chat,
                           base_url=settings.public_base_url or f"http://{settings.host}:{settings.port}")
-    return Conversation(sessions=SessionStore(sessions, cipher, timeout), tickets=tickets, router=router,
+    return Conversation(db=sessions, sessions=SessionStore(sessions, cipher, timeout), tickets=tickets, router=router,
                         catalogue=catalogue, pseudonymise=pseudo, clock=clock,
                         retention_days=settings.retention_days,
                         limiter=build_rate_limiter(settings, sessions))

@@ -5,7 +5,8 @@ Fixed windows: each user may send ``limit`` messages per ``window`` seconds. One
 ``serve`` processes on one PostgreSQL count together and never lose an increment. The table holds a
 hash of the user key, not the platform id, and only the current and previous windows of a user.
 
-The conversation shell calls ``RateLimiter.check(user_key)`` before the dialogue step and, when
+The conversation shell calls ``RateLimiter.count(session, user_key)`` in its turn's transaction,
+before the dialogue step (``check(user_key)`` is the same in a transaction of its own), and, when
 ``allowed`` is False, answers with ``RATE_LIMITED`` and does not route, store or file anything,
 except that a message the crisis screen flags is always handled. A limit of 0 turns it off; when
 the database cannot count, the message is allowed (fail open).
@@ -67,21 +68,30 @@ class RateLimiter:
         return self.limit > 0
 
     async def check(self, user_key: str) -> Decision:
-        """Counts one message for ``user_key``; says whether it may be handled."""
+        """Counts one message for ``user_key`` in a transaction of its own; says whether it may be handled."""
+        if not self.enabled:
+            return Decision(True, 0, 0.0, False)
+        try:
+            async with self._sessions() as session, session.begin():
+                return await self.count(session, user_key)
+        except (SQLAlchemyError, OSError) as exc:   # the counter is down: never stop a resident for it
+            log.warning("rate limit not checked (%s): allowed", type(exc).__name__)
+            return Decision(True, 0, 0.0, False)
+
+    async def count(self, session: AsyncSession, user_key: str) -> Decision:
+        """Counts one message inside the caller's transaction (the conversation's turn).
+
+        Raises what the database raises: the caller decides to fail open (``check`` does; the
+        conversation redoes its turn without the counter)."""
         if not self.enabled:
             return Decision(True, 0, 0.0, False)
         now = self._clock()
         window = int(now // self.window)
         bucket = bucket_of(user_key)
-        try:
-            async with self._sessions() as session, session.begin():
-                count = await self._increment(session, bucket, window)
-                if count == 1:   # a new window for this user: drop the ones before the previous
-                    await session.execute(delete(RateLimitWindow).where(
-                        RateLimitWindow.bucket == bucket, RateLimitWindow.window < window - 1))
-        except (SQLAlchemyError, OSError) as exc:   # the counter is down: never stop a resident for it
-            log.warning("rate limit not checked (%s): allowed", type(exc).__name__)
-            return Decision(True, 0, 0.0, False)
+        count = await self._increment(session, bucket, window)
+        if count == 1:   # a new window for this user: drop the ones before the previous
+            await session.execute(delete(RateLimitWindow).where(
+                RateLimitWindow.bucket == bucket, RateLimitWindow.window < window - 1))
         if count <= self.limit:
             return Decision(True, count, 0.0, False)
         retry_after = max(0.0, (window + 1) * self.window - now)

@@ -8,10 +8,11 @@ row itself stays (it holds the hand-off link and reachability, no personal data)
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -26,6 +27,33 @@ Sessions = async_sessionmaker[AsyncSession]
 class Loaded:
     session: Session | None
     expired: bool = False
+    handoff_ticket_id: int | None = None    # the row's hand-off link (``load_in`` only; the ticket says if active)
+
+
+# pg_advisory_xact_lock(key1, key2): key1 names what is locked, so other advisory locks never collide.
+TURN_LOCK_CLASS = 0x5C7B  # "a resident's turn"
+
+
+def turn_lock_key(user_key: str) -> int:
+    """A signed 32-bit hash of the user key (two residents sharing one only wait for each other)."""
+    return int.from_bytes(hashlib.sha256(b"turn|" + user_key.encode("utf-8")).digest()[:4], "big", signed=True)
+
+
+async def lock_turn(s: AsyncSession, user_key: str) -> None:
+    """The first statement of a turn's transaction: no other turn of this resident, in this process
+    or another, runs until it commits.
+
+    PostgreSQL: a transaction-scoped advisory lock on a hash of the user key (it needs no row, so a
+    resident's first message is covered too). It must be a statement of its own, before the session
+    is read: under READ COMMITTED each later statement sees what the previous turn committed.
+    SQLite: ``BEGIN IMMEDIATE`` takes the database's single write lock before anything is read
+    (the driver would otherwise begin only at the first write, after the session was read).
+    """
+    dialect = s.bind.dialect.name
+    if dialect == "postgresql":
+        await s.execute(select(func.pg_advisory_xact_lock(TURN_LOCK_CLASS, turn_lock_key(user_key))))
+    elif dialect == "sqlite":
+        await s.execute(text("BEGIN IMMEDIATE"))
 
 
 def _aware(t: dt.datetime | None) -> dt.datetime | None:
@@ -43,29 +71,43 @@ class SessionStore:
     async def load(self, user_key: str, now: dt.datetime) -> Loaded:
         """The stored session, or None; an expired one is wiped and reported."""
         async with self._sessions() as s, s.begin():
-            row = await s.get(Conversation, user_key)
-            if row is None or row.state_enc is None:
-                return Loaded(None)
-            expires = _aware(row.expires_at)
-            if expires is not None and expires <= now:
+            loaded = await self.load_in(s, user_key, now)
+            if loaded.expired:
                 await s.execute(update(Conversation).where(Conversation.user_key == user_key)
                                 .values(state_enc=None, step=Step.START.value, expires_at=None))
-                return Loaded(None, expired=True)
-            raw = self._cipher.decrypt(row.state_enc)
-        return Loaded(Session.from_json(raw or "{}"))
+        return loaded
 
-    async def save(self, session: Session, now: dt.datetime) -> None:
-        """Upserts the session (state encrypted); sets when it expires if something is in progress."""
+    async def load_in(self, s: AsyncSession, user_key: str, now: dt.datetime) -> Loaded:
+        """The stored session in the caller's transaction (one SELECT), or None; an expired one is
+        reported, not wiped: the turn saves over it (and ``purge_expired`` wipes what no turn does)."""
+        row = (await s.execute(select(Conversation.state_enc, Conversation.expires_at, Conversation.handoff_ticket_id)
+                               .where(Conversation.user_key == user_key))).first()
+        if row is None:
+            return Loaded(None)
+        state_enc, expires_at, handoff = row
+        if state_enc is None:
+            return Loaded(None, handoff_ticket_id=handoff)
+        expires = _aware(expires_at)
+        if expires is not None and expires <= now:
+            return Loaded(None, expired=True, handoff_ticket_id=handoff)
+        return Loaded(Session.from_json(self._cipher.decrypt(state_enc) or "{}"), handoff_ticket_id=handoff)
+
+    async def save(self, session: Session, now: dt.datetime, s: AsyncSession | None = None) -> None:
+        """Upserts the session (state encrypted); sets when it expires if something is in progress.
+
+        In the caller's transaction ``s`` when given (the turn's), else in one of its own."""
+        if s is None:
+            async with self._sessions() as own, own.begin():
+                return await self.save(session, now, own)
         expires = now + self._timeout if has_progress(session) else None
         values: dict[str, Any] = {"user_key": session.user_key, "channel": session.channel[:20],
                                   "step": session.step.value, "state_enc": self._cipher.encrypt(session.to_json()),
                                   "updated_at": now, "expires_at": expires}
-        async with self._sessions() as s, s.begin():
-            dialect = s.bind.dialect.name
-            table = Conversation.__table__
-            ins: Any = (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)).values(**values)
-            update_cols = {k: ins.excluded[k] for k in ("channel", "step", "state_enc", "updated_at", "expires_at")}
-            await s.execute(ins.on_conflict_do_update(index_elements=["user_key"], set_=update_cols))
+        dialect = s.bind.dialect.name
+        table = Conversation.__table__
+        ins: Any = (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)).values(**values)
+        update_cols = {k: ins.excluded[k] for k in ("channel", "step", "state_enc", "updated_at", "expires_at")}
+        await s.execute(ins.on_conflict_do_update(index_elements=["user_key"], set_=update_cols))
 
     async def purge_expired(self, now: dt.datetime) -> int:
         """Discards every abandoned intake (its text included); returns how many."""
