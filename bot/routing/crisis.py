@@ -371,6 +371,8 @@ class CrisisScreen:
                     continue
                 if not is_text and other_word(i, end, term.text):
                     continue
+                if not is_text and i and stream[i - 1] in "てで" and needle.startswith("いき"):
+                    continue           # ていく is an auxiliary: 慣れていきたい is not 逝きたい
                 if is_text:               # the text decides for these words, kept or suppressed
                     seen_on_text.add(term.text)
                     if term.reading:

@@ -25,6 +25,7 @@ class Params:
     vague_ratio: float = 0.7        # with vague words ("相談したい"), this close is ambiguous ...
     vague_below: float = 6.0        # ... below this evidence
     age_ratio: float = 0.6          # desks told apart by age, and no age given: this close asks
+    elder_ratio: float = 0.4        # the parent generation named: a sibling desk this close without the youth limit wins
     share: float = 0.6              # a term belongs to the best desk when it takes this share of it
     own_share: float = 0.8          # ... and is a second desk's own evidence at this share
     max_needs: int = 3
@@ -39,6 +40,7 @@ class Params:
     syn_second: float = 0.7         # how much a synonym group's evidence counts for a second need
     learned_oos: float = 0.5        # the learned model says "no welfare matter" at least this sure ...
     learned_keep: float = 16.0      # ... and the best desk's own evidence is under this: decline
+    learned_welfare: float = -1.0   # P(no welfare matter) under this: weak evidence is asked about, not declined
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class Signals:
     compare: bool = False                    # the writer compares desks (AとBって何が違う, どっちに)
     one_topic: bool = False                  # the best desk's evidence is one word that the next desk shares too
     p_oos: float = -1.0                      # the learned model's P(no welfare matter); -1: no model
+    elder_age: int = 0                       # only people of the generation above are named (父, 叔母): at least this old
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class Decision:
     needed: tuple[str, ...] = ()
     reason: str = ""
     second: dict[str, float] = field(default_factory=dict)
+    plain: bool = False                     # route to the best-scored desk, no rule chose it
 
 
 def _best(contrib: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
@@ -133,6 +137,7 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
         return Decision(Outcome.OUT_OF_SCOPE, order, (), f"the learned model: no welfare matter ({signals.p_oos:.2f})")
     # out-of-scope words weighed against the welfare evidence (before vagueness: 野良猫で困って is
     # someone else's business, not a vague welfare need)
+    welfare = 0 <= signals.p_oos < p.learned_welfare     # the model is sure it is a welfare matter
     oos_weight = p.oos_word * len(signals.out_of_scope)
     if signals.out_of_scope and (top < p.oos_override * (1 + 0.5 * (len(signals.out_of_scope) - 1))
                                  or oos_weight >= p.oos_share * signals.strong):
@@ -141,14 +146,16 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
         if signals.vague or signals.short:
             return Decision(Outcome.CLARIFY, order, (), "only general words (子ども, 家族, 相談)")
     # the message is about several nouns no desk knows and none that a desk knows: someone else's topic
-    if len(signals.foreign) >= p.foreign_many and signals.known_nouns == 0 and signals.strong < p.oos_override:
+    if len(signals.foreign) >= p.foreign_many and signals.known_nouns == 0 and signals.strong < p.oos_override \
+            and not welfare:
         return Decision(Outcome.OUT_OF_SCOPE, order, (), f"about something else: {', '.join(signals.foreign[:3])}")
     if top < p.route_min:
-        if (len(signals.foreign) >= p.foreign_min and top < p.weak * 1.5) or (signals.foreign and top < p.weak):
+        if not welfare and ((len(signals.foreign) >= p.foreign_min and top < p.weak * 1.5)
+                            or (signals.foreign and top < p.weak)):
             return Decision(Outcome.OUT_OF_SCOPE, order, (), f"about something else: {', '.join(signals.foreign[:3])}")
         if signals.vague or signals.short:
             return Decision(Outcome.CLARIFY, order, (), f"too vague ({top:.2f})")
-        if top < p.weak * 1.5 and not signals.concept:   # a welfare concept named (ひきこもり) is a need
+        if top < p.weak * 1.5 and not signals.concept and not welfare:   # a welfare concept (ひきこもり) is a need
             return Decision(Outcome.OUT_OF_SCOPE, order, (), f"no welfare need ({top:.2f})")
         return Decision(Outcome.CLARIFY, order, (), f"weak evidence {top:.2f}")
 
@@ -190,6 +197,13 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
     if len(ranked) > 1:
         ratio = ranked[1][1] / top
         a, b = ranked[0][0], ranked[1][0]
+        # 父が部屋から出ない: a desk whose age range ends below the parent generation does not fit,
+        # when its neighbour (same field or same words) has no such limit
+        ra, rb = ages.get(a), ages.get(b)
+        if signals.elder_age and ra is not None and ra[1] is not None and ra[1] < signals.elder_age \
+                and (rb is None or rb[1] is None or rb[1] >= signals.elder_age) and ratio >= p.elder_ratio \
+                and (bool(fields.get(a, frozenset()) & fields.get(b, frozenset())) or _same_words(a, b, contrib)):
+            return Decision(Outcome.ROUTE, (b, a) + order[2:], (b,), f"the parent generation: {b}, not {a}", second)
         age_decided = signals.age_known and ages.get(a) != ages.get(b)   # the stated age chose between them
         if ratio >= p.close_ratio and top < p.close_below and not age_decided:
             return Decision(Outcome.CLARIFY, order, (), f"close: {ratio:.2f} of the best", second)
@@ -207,4 +221,4 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
         if not signals.age_known and ratio >= p.age_ratio and ages.get(a) != ages.get(b) \
                 and (bool(fields.get(a, frozenset()) & fields.get(b, frozenset())) or _same_words(a, b, contrib)):
             return Decision(Outcome.CLARIFY, order, (), f"told apart by age, none given: {ratio:.2f}", second)
-    return Decision(Outcome.ROUTE, order, (order[0],), "one clear desk", second)
+    return Decision(Outcome.ROUTE, order, (order[0],), "one clear desk", second, plain=True)

@@ -47,6 +47,12 @@ class Normaliser:
         return t
 
     def _swap(self, m: re.Match[str]) -> str:
-        """The table's form, unless the text there already is it (ケアマネジャー stays, never ケアマネジャージャー)."""
-        replacement = self._table[m.group(0)]
-        return m.group(0) if m.string.startswith(replacement, m.start()) else replacement
+        """The table's form, unless the text there already is it (ケアマネジャー stays, never ケアマネジャージャー;
+        アルバイト stays, never アルアルバイト)."""
+        key, replacement = m.group(0), self._table[m.group(0)]
+        i = replacement.find(key)       # the key may sit inside its form: バイト in アルバイト stays
+        while i >= 0:
+            if m.start() >= i and m.string.startswith(replacement, m.start() - i):
+                return key
+            i = replacement.find(key, i + 1)
+        return replacement

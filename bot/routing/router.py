@@ -80,6 +80,7 @@ class Router:
     visiting: frozenset[str] = frozenset()
     conditions: frozenset[str] = frozenset()   # a person's condition (障害, うつ): context beside a desk for everyone
     open_desks: frozenset[str] = frozenset()   # routable desks of field 全 (open to everyone)
+    elder_roles: tuple = ()                    # (min age, parent-generation words, other people's words)
     params: Params = Params()
     model: learned.Model | None = None          # the learned weights (data/learned.json), when trained for this catalogue
 
@@ -241,14 +242,14 @@ class Router:
                           participation=participation, foreign=foreign,
                           short=len(norm) <= SHORT,
                           compare=any(w in text for w in self.compare_words), known_nouns=known_nouns,
-                          p_oos=p_oos,
+                          p_oos=p_oos, elder_age=self._elder_age(text, found),
                           concept=any(t.startswith(SYN) and t in vocab and not self.expander.is_light(t) for t in terms),
                           one_topic=any(m in text for m in self.topic_markers) and self._one_topic(ranked, contrib))
         d = decide(ranked, contrib, signals, self.params, self.fields, self.age_ranges, self.key_terms,
                    conditions=self.conditions, open_desks=self.open_desks)
         order = list(d.order)
         learned_view: dict[str, float] = {}
-        if self.model is not None and d.outcome is Outcome.ROUTE and len(order) > 1 \
+        if self.model is not None and d.plain and len(order) > 1 \
                 and totals.get(order[1], 0.0) >= LEARNED_RATIO * totals[order[0]]:
             # two desks close on words: the learned model, sure of the second, chooses it
             a, b = order[0], order[1]
@@ -300,6 +301,14 @@ class Router:
             for t, w in bag.items():
                 out[t] = max(out.get(t, 0.0), KANA_WEIGHT * w)
         return out, phrases
+
+    def _elder_age(self, text: str, found) -> int:
+        """The parent generation alone is named (父, 叔母) and no age is stated: at least this old."""
+        roles = self.elder_roles
+        if not roles or found.stated_ages or not any(w in text for w in roles[1]) \
+                or any(w in text for w in roles[2]):
+            return 0
+        return roles[0]
 
     def _visit_first(self, ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
         """A visit asked for: the desk that visits comes before its sibling that does not (the same
@@ -365,6 +374,13 @@ def _conditions(words, normalise: Normaliser, tok: Tokeniser, expander: Expander
 
 
 _DEFAULT = object()
+
+
+def _elder_roles(data, normalise: Normaliser) -> tuple:
+    if not data:
+        return ()
+    return (int(data["min_age"]), tuple(normalise(w) for w in data["words"]),
+            tuple(normalise(w) for w in data.get("other_people", ())))
 
 
 def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None, model=_DEFAULT) -> Router:
@@ -449,6 +465,7 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None, model
         visit_negation=tuple(dict.fromkeys(normalise(w) for w in scope.get("visit_negation", ()))),
         compare_words=tuple(dict.fromkeys(normalise(w) for w in scope.get("compare", ()))),
         conditions=_conditions(routing_data.load("cues").get("conditions", ()), normalise, tok, expander),
+        elder_roles=_elder_roles(routing_data.load("cues").get("elder_roles"), normalise),
         open_desks=frozenset(s.id for s in catalogue.services if s.routable and Field_.ZEN in s.fields),
         visiting=frozenset(
             s.id for s in catalogue.services if s.routable and any(

@@ -34,5 +34,11 @@ def test_words_that_merely_contain_a_key_are_not_broken():
     assert n("ママ友がいない") == "ママ友がいない"
 
 
+def test_a_key_inside_its_own_form_is_left_alone():
+    n = make()      # バイト -> アルバイト must not turn アルバイト into アルアルバイト
+    assert n("アルバイトが続かない") == n("バイトが続かない") == "アルバイトが続かない"
+    assert n(n("アルバイトとバイト")) == n("アルバイトとバイト") == "アルバイトとアルバイト"
+
+
 def test_to_hiragana():
     assert to_hiragana("シニタイ") == "しにたい"

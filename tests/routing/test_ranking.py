@@ -385,3 +385,36 @@ def test_companions_in_general_are_not_parents_friends(fuji_router):
     assert res.matches[0].id != "kosodate_shien"
     res = fuji_router.route("子どもと一緒に行けて、ママ仲間ができる場所を探してます")
     assert res.matches[0].id == "kosodate_shien"
+
+
+# --- routing pass 3 ---------------------------------------------------------------------------------
+def test_written_out_decade_with_over_is_an_age():
+    found = cues().extract("四十過ぎの弟")
+    assert (40, 49) in found.stated_ages
+
+
+def test_the_parent_generation_alone_is_not_a_youth_desk_s():
+    ages = {"young": (15, 39), "all": None}
+    contrib = {"young": {"部屋": 4.0, "訪問": 3.0}, "all": {"部屋": 3.6, "訪問": 3.0}}
+    ranked = [("young", 7.0), ("all", 6.6)]
+    fields = {"young": frozenset({"若者"}), "all": frozenset({"全"})}
+    d = decide(ranked, contrib, Signals(age_known=True, elder_age=40), P, fields, ages)
+    assert d.outcome is Outcome.ROUTE and d.needed == ("all",)
+    d = decide(ranked, contrib, Signals(age_known=True), P, fields, ages)
+    assert d.needed != ("all",)
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize(("text", "desk"), [
+    ("退職してから父がずっと自室にこもっている。家まで訪ねて話をしてもらえないか", "outreach_universal"),
+    ("22の弟が外に出ない。うちに会いに来てもらえる人を探している", "outreach_kokokara"),
+])
+def test_parents_and_visit_wordings(fuji_router, text, desk):
+    res = fuji_router.route(text)
+    assert res.outcome is Outcome.ROUTE and res.matches[0].id == desk, res.explanation
+
+
+@pytest.mark.sudachi
+def test_an_auxiliary_iku_is_not_a_death_wish(fuji_router):
+    assert fuji_router.route("ブランクが長いので少しずつ仕事に慣れていきたい").outcome is not Outcome.CRISIS
+    assert fuji_router.route("もう逝きたい").outcome is Outcome.CRISIS
