@@ -61,6 +61,7 @@ class Signals:
     one_topic: bool = False                  # the best desk's evidence is one word that the next desk shares too
     p_oos: float = -1.0                      # the learned model's P(no welfare matter); -1: no model
     elder_age: int = 0                       # only people of the generation above are named (父, 叔母): at least this old
+    told_past: frozenset[str] = frozenset()  # terms of a keyword told as a past (バイトも辞めて): no second need
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,7 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
     # several independent needs?
     needs = [ranked[0][0]]
     owned = _owned_terms(ranked[0][0], contrib, p.share)
+    owned |= signals.told_past
     if ranked[0][0] in open_desks:
         # a desk open to everyone whatever their condition (障害・病気等の理由を問わない) is the need;
         # the condition named beside it (うつで休職して, 障害があるけど働きたい) is context, not a second need

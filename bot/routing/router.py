@@ -9,7 +9,7 @@ crisis line comes from the catalogue, every word list from bot/routing/data.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.catalogue.model import Catalogue, Confidence, Field_, Service
@@ -42,6 +42,7 @@ SHORT_TOPIC = 16          # characters: one short sentence about one topic
 SHORT = 6                 # characters: a message this short with no desk words gets a question
 FUZZY_TEXT = 80            # typos are looked for in short messages (a long one says enough in other words)
 FUZZY_BELOW = 2.2         # exact evidence under which typo-tolerant matching is tried
+HISTORY_SPAN = 10         # characters after a keyword where a past is told (辞めて, 続かない)
 LEARNED_SWAP = 0.3        # the model prefers the second desk by this much ...
 LEARNED_RATIO = 0.7       # ... and the words put it this close to the first: the second goes first
 
@@ -81,6 +82,7 @@ class Router:
     conditions: frozenset[str] = frozenset()   # a person's condition (障害, うつ): context beside a desk for everyone
     open_desks: frozenset[str] = frozenset()   # routable desks of field 全 (open to everyone)
     elder_roles: tuple = ()                    # (min age, parent-generation words, other people's words)
+    history_words: tuple[str, ...] = ()        # 辞めて, 続かない: after a keyword, a past told (data/scope.yaml)
     params: Params = Params()
     model: learned.Model | None = None          # the learned weights (data/learned.json), when trained for this catalogue
 
@@ -150,6 +152,23 @@ class Router:
         phrase_hits = list(dict.fromkeys(lit["phrase"] + [p for p in kana_phrases if p in self.index.phrases]))
         return norm, analysis, hit, text, lit, terms, phrase_hits
 
+    def _told_as_past(self, text: str, phrase: str, others: Sequence[str] = ()) -> bool:
+        """Every occurrence of the keyword is followed, before any other keyword, by a past told
+        (バイトも3か月で辞めて; not 介護のために仕事を辞めて, where the past is the job's)."""
+        i = text.find(phrase)
+        if i < 0:
+            return False
+        while i >= 0:
+            after = text[i + len(phrase):i + len(phrase) + HISTORY_SPAN]
+            for q in others:
+                j = after.find(q) if q != phrase and phrase not in q else -1
+                if j >= 0:
+                    after = after[:j]
+            if not any(h in after for h in self.history_words):
+                return False
+            i = text.find(phrase, i + 1)
+        return True
+
     def learned_features(self, text: str) -> dict[str, float]:
         """The learned model's view of an inquiry (the same reading as ``route``)."""
         norm, analysis, hit, text, lit, terms, _ph = self._read(text)
@@ -164,6 +183,12 @@ class Router:
 
     def route(self, text: str) -> RoutingResult:
         norm, analysis, hit, text, lit, terms, phrase_hits = self._read(text)
+        told_past: set[str] = set()     # バイトも辞めて: a past told, not a need asked for
+        if self.history_words and phrase_hits:
+            for p in phrase_hits:
+                if self._told_as_past(text, p, phrase_hits):   # its words are no second need (they still rank)
+                    told_past.add("「" + p + "」")
+                    told_past.update(self.expander.terms(self.tokeniser.analyse(p), p))
         scored = self.index.score(terms, text, hits=phrase_hits)
         vocab = self.index.postings
         toks = analysis.tokens
@@ -242,7 +267,7 @@ class Router:
                           participation=participation, foreign=foreign,
                           short=len(norm) <= SHORT,
                           compare=any(w in text for w in self.compare_words), known_nouns=known_nouns,
-                          p_oos=p_oos, elder_age=self._elder_age(text, found),
+                          p_oos=p_oos, elder_age=self._elder_age(text, found), told_past=frozenset(told_past),
                           concept=any(t.startswith(SYN) and t in vocab and not self.expander.is_light(t) for t in terms),
                           one_topic=any(m in text for m in self.topic_markers) and self._one_topic(ranked, contrib))
         d = decide(ranked, contrib, signals, self.params, self.fields, self.age_ranges, self.key_terms,
@@ -466,6 +491,7 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None, model
         compare_words=tuple(dict.fromkeys(normalise(w) for w in scope.get("compare", ()))),
         conditions=_conditions(routing_data.load("cues").get("conditions", ()), normalise, tok, expander),
         elder_roles=_elder_roles(routing_data.load("cues").get("elder_roles"), normalise),
+        history_words=tuple(dict.fromkeys(normalise(w) for w in scope.get("history", ()))),
         open_desks=frozenset(s.id for s in catalogue.services if s.routable and Field_.ZEN in s.fields),
         visiting=frozenset(
             s.id for s in catalogue.services if s.routable and any(

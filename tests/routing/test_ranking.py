@@ -418,3 +418,20 @@ def test_parents_and_visit_wordings(fuji_router, text, desk):
 def test_an_auxiliary_iku_is_not_a_death_wish(fuji_router):
     assert fuji_router.route("ブランクが長いので少しずつ仕事に慣れていきたい").outcome is not Outcome.CRISIS
     assert fuji_router.route("もう逝きたい").outcome is Outcome.CRISIS
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", [
+    "21の娘、短大をやめてからバイトも半年で辞めてしまって、今は部屋でスマホばかり",
+    "高校を中退してバイトしてたけど、今はなにもしていない18歳の弟のことで",
+])
+def test_a_job_told_as_past_is_no_second_need(fuji_router, text):
+    res = fuji_router.route(text)
+    assert res.outcome is Outcome.ROUTE and res.matches[0].id == "wakamono_kokokara", res.explanation
+
+
+@pytest.mark.sudachi
+def test_the_past_of_the_next_keyword_is_not_the_first_s(fuji_router):
+    # 辞めて is the job's past, not the care's: both needs stay
+    res = fuji_router.route("父の介護のために仕事を辞めたら、家賃も払えなくなってきた")
+    assert res.outcome is Outcome.MULTI and {"houkatsu", "jiritsu_soudan"} <= set(res.needed), res.explanation
