@@ -203,6 +203,7 @@ class CrisisScreen:
         self._signal_groups = tuple(frozenset(g) for g in data.get("signal_groups", ()))
         self._clause_frames = forms(data.get("clause_frames", ()), normalise, read)
         self._kind_frames = {str(k): forms(v, normalise, read) for k, v in (data.get("kind_frames") or {}).items()}
+        self._kind_suffix = {str(k): forms(v, normalise, read) for k, v in (data.get("kind_suffix") or {}).items()}
         # regular expressions over the hiragana reading (any script, any conjugation): しに(たい|たか|てえ)…
         self.patterns = tuple(
             Pattern(Term(str(q["name"]), "", q["kind"], bool(q.get("weak") or q.get("companion")),
@@ -249,6 +250,9 @@ class CrisisScreen:
         """
         rest = stream[end:end + 16].lstrip(_SKIP_AFTER)
         if self._suffix.starts(rest, kana):
+            return True
+        kind_suffix = self._kind_suffix.get(kind)     # 倒れたらと思うと: a fall imagined, not one told
+        if kind_suffix is not None and kind_suffix.starts(rest, kana):
             return True
         clause = _CLAUSE_END.split(stream[end:end + 40], maxsplit=1)[0]
         if self._near.within(clause, kana) and not self._suspect.within(clause, kana):
