@@ -106,7 +106,8 @@ class Conversation:
         try:
             async with self._db() as s:
                 async with s.begin():
-                    await lock_turn(s, inbound.user_key)
+                    counting = count and self.limiter is not None and self.limiter.enabled
+                    await lock_turn(s, inbound.user_key, writes_first=counting)   # the counter's upsert is a write
                     replies = await self._turn(s, inbound, now, who, count, out)
         except (SQLAlchemyError, OSError, StoreUnavailable) as exc:
             if out.filing is None:
@@ -120,7 +121,7 @@ class Conversation:
 
     async def _turn(self, s: AsyncSession, inbound: Inbound, now: dt.datetime, who: str, count: bool,
                     out: _Outcome) -> list[Reply]:
-        if count and self.limiter is not None and self.limiter.enabled:
+        if count and self.limiter is not None and self.limiter.enabled:   # first: a write (lock_turn)
             try:
                 decision = await self.limiter.count(s, inbound.user_key)
             except (SQLAlchemyError, OSError) as exc:

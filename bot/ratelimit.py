@@ -20,6 +20,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -107,12 +108,17 @@ class RateLimiter:
     @staticmethod
     async def _increment(session: AsyncSession, bucket: str, window: int) -> int:
         dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        table = RateLimitWindow.__table__
-        stmt = insert(table).values(bucket=bucket, window=window, count=1)
-        stmt = stmt.on_conflict_do_update(index_elements=[table.c.bucket, table.c.window],
-                                          set_={"count": table.c.count + 1}).returning(table.c.count)
-        return int((await session.execute(stmt)).scalar_one())
+        stmt = _INCREMENTS.get(dialect)
+        if stmt is None:            # built once per dialect: building it costs more than running it
+            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            table = RateLimitWindow.__table__
+            stmt = insert(table).on_conflict_do_update(index_elements=[table.c.bucket, table.c.window],
+                                                       set_={"count": table.c.count + 1}).returning(table.c.count)
+            _INCREMENTS[dialect] = stmt
+        return int((await session.execute(stmt, {"bucket": bucket, "window": window, "count": 1})).scalar_one())
+
+
+_INCREMENTS: dict[str, Any] = {}
 
 
 def build_rate_limiter(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> RateLimiter:

@@ -29,7 +29,11 @@ def make_engine(url: str) -> AsyncEngine:
             cur.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    # No pool_pre_ping: it cost a round trip per checkout, i.e. per turn (bench/conversation_turn.py,
+    # PostgreSQL: ≈ 0.7-1 ms CPU and ≈ 3 ms wall per turn). A connection the server dropped fails at
+    # its next statement; SQLAlchemy sees the disconnect and invalidates the pool, the webhook
+    # answers 503 and the platform redelivers (tests/reliability/test_db_outage.py).
+    return create_async_engine(url)
 
 
 def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

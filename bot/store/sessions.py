@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -39,7 +39,7 @@ def turn_lock_key(user_key: str) -> int:
     return int.from_bytes(hashlib.sha256(b"turn|" + user_key.encode("utf-8")).digest()[:4], "big", signed=True)
 
 
-async def lock_turn(s: AsyncSession, user_key: str) -> None:
+async def lock_turn(s: AsyncSession, user_key: str, *, writes_first: bool = False) -> None:
     """The first statement of a turn's transaction: no other turn of this resident, in this process
     or another, runs until it commits.
 
@@ -47,13 +47,35 @@ async def lock_turn(s: AsyncSession, user_key: str) -> None:
     resident's first message is covered too). It must be a statement of its own, before the session
     is read: under READ COMMITTED each later statement sees what the previous turn committed.
     SQLite: ``BEGIN IMMEDIATE`` takes the database's single write lock before anything is read
-    (the driver would otherwise begin only at the first write, after the session was read).
+    (the driver would otherwise begin only at the first write, after the session was read). When
+    the caller's next statement is a write (``writes_first``: the rate-limit upsert), that write
+    takes the lock at its start and ``BEGIN IMMEDIATE`` is left out.
     """
     dialect = s.bind.dialect.name
     if dialect == "postgresql":
-        await s.execute(select(func.pg_advisory_xact_lock(TURN_LOCK_CLASS, turn_lock_key(user_key))))
-    elif dialect == "sqlite":
-        await s.execute(text("BEGIN IMMEDIATE"))
+        await s.execute(_ADVISORY_LOCK, {"cls": TURN_LOCK_CLASS, "key": turn_lock_key(user_key)})
+    elif dialect == "sqlite" and not writes_first:
+        await s.execute(_BEGIN_IMMEDIATE)
+
+
+# Statements built once (building them is a good part of a turn's CPU; SQLAlchemy caches only the SQL).
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:cls, :key)")
+_BEGIN_IMMEDIATE = text("BEGIN IMMEDIATE")
+_LOAD = (select(Conversation.state_enc, Conversation.expires_at, Conversation.handoff_ticket_id)
+         .where(Conversation.user_key == bindparam("user_key")))
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT (user_key) DO UPDATE`` of the session columns, for the dialect."""
+    stmt = _UPSERTS.get(dialect)
+    if stmt is None:
+        table = Conversation.__table__
+        ins: Any = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+        stmt = ins.on_conflict_do_update(index_elements=["user_key"], set_={
+            k: ins.excluded[k] for k in ("channel", "step", "state_enc", "updated_at", "expires_at")})
+        _UPSERTS[dialect] = stmt
+    return stmt
 
 
 def _aware(t: dt.datetime | None) -> dt.datetime | None:
@@ -80,8 +102,7 @@ class SessionStore:
     async def load_in(self, s: AsyncSession, user_key: str, now: dt.datetime) -> Loaded:
         """The stored session in the caller's transaction (one SELECT), or None; an expired one is
         reported, not wiped: the turn saves over it (and ``purge_expired`` wipes what no turn does)."""
-        row = (await s.execute(select(Conversation.state_enc, Conversation.expires_at, Conversation.handoff_ticket_id)
-                               .where(Conversation.user_key == user_key))).first()
+        row = (await s.execute(_LOAD, {"user_key": user_key})).first()
         if row is None:
             return Loaded(None)
         state_enc, expires_at, handoff = row
@@ -103,11 +124,7 @@ class SessionStore:
         values: dict[str, Any] = {"user_key": session.user_key, "channel": session.channel[:20],
                                   "step": session.step.value, "state_enc": self._cipher.encrypt(session.to_json()),
                                   "updated_at": now, "expires_at": expires}
-        dialect = s.bind.dialect.name
-        table = Conversation.__table__
-        ins: Any = (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)).values(**values)
-        update_cols = {k: ins.excluded[k] for k in ("channel", "step", "state_enc", "updated_at", "expires_at")}
-        await s.execute(ins.on_conflict_do_update(index_elements=["user_key"], set_=update_cols))
+        await s.execute(_upsert(s.bind.dialect.name), values)
 
     async def purge_expired(self, now: dt.datetime) -> int:
         """Discards every abandoned intake (its text included); returns how many."""
