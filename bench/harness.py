@@ -92,21 +92,50 @@ class Proc:
     started_in: float = 0.0
     log: Path | None = None
 
+    def tree(self) -> list[int]:
+        """This process and its descendants (serve with SCRUM_WEB_PROCESSES/SCRUM_WORK_PROCESSES forks)."""
+        parent: dict[int, int] = {}
+        for d in Path("/proc").iterdir():
+            if d.name.isdigit():
+                try:
+                    parent[int(d.name)] = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    pass
+        out, todo = [], [self.popen.pid]
+        while todo:
+            pid = todo.pop()
+            out.append(pid)
+            todo += [c for c, pp in parent.items() if pp == pid]
+        return out
+
     def rss_mb(self) -> float:
-        try:
-            for line in Path(f"/proc/{self.popen.pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-        except OSError:
-            pass
-        return float("nan")
+        """Memory of the process, or of the whole tree when serve runs several processes.
+
+        One process: its RSS. Several: the sum of their PSS (proportional set size), so pages they
+        share, such as the memory-mapped Sudachi dictionary, count once in all instead of once each.
+        """
+        pids = self.tree()
+        field, path = ("VmRSS:", "status") if len(pids) == 1 else ("Pss:", "smaps_rollup")
+        total = 0.0
+        for pid in pids:
+            try:
+                for line in Path(f"/proc/{pid}/{path}").read_text().splitlines():
+                    if line.startswith(field):
+                        total += int(line.split()[1]) / 1024
+            except OSError:
+                pass
+        return total or float("nan")
 
     def cpu_seconds(self) -> float:
-        try:
-            parts = Path(f"/proc/{self.popen.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
-        except OSError:
-            return float("nan")
+        """User + system CPU of the whole process tree so far."""
+        total = 0.0
+        for pid in self.tree():
+            try:
+                parts = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
+            except OSError:
+                pass
+        return total or float("nan")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> int | None:
         if self.popen.poll() is None:

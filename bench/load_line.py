@@ -150,7 +150,8 @@ async def main(a: argparse.Namespace) -> int:
         report["database"] = db_url.split("://")[0] + "://…"
         from cryptography.fernet import Fernet
         env = serve_env(db_url, api.url, free_port(), Fernet.generate_key().decode(),
-                        SCRUM_RATE_LIMIT_MESSAGES=str(a.rate_limit))
+                        SCRUM_RATE_LIMIT_MESSAGES=str(a.rate_limit), SCRUM_WEB_PROCESSES=str(a.web_processes),
+                        SCRUM_WORK_PROCESSES=str(a.work_processes))
         bot = await start_serve("serve", work, env)
         procs.append(bot)
         report["startup_s"] = round(bot.started_in, 2)
@@ -249,6 +250,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--users", type=int, default=5000, help="distinct residents sending")
     p.add_argument("--redeliver", type=float, default=0.02, help="share of events LINE delivers a second time")
     p.add_argument("--rate-limit", type=int, default=20, help="SCRUM_RATE_LIMIT_MESSAGES for the bot")
+    p.add_argument("--web-processes", type=int, default=1, help="SCRUM_WEB_PROCESSES for the bot")
+    p.add_argument("--work-processes", type=int, default=0, help="SCRUM_WORK_PROCESSES for the bot (0: web answers)")
     p.add_argument("--database-url", default="sqlite", help="'sqlite' (a fresh file) or a PostgreSQL base URL")
     p.add_argument("--concurrency", type=int, default=32, help="senders in the saturation runs")
     p.add_argument("--saturate-events", type=int, default=6000)

@@ -29,6 +29,7 @@ class Settings:
     encryption_key: str | None = field(default=None, repr=False)   # secrets stay out of reprs/logs
     admin_token: str | None = field(default=None, repr=False)
     migrate_on_start: bool = False
+    db_pool_size: int = 10                          # PostgreSQL connections kept open per process (as many again in bursts)
     db_wait_timeout: int = 60
     backup_dir: Path = Path("var/backups")
     backup_keep: int = 14
@@ -42,6 +43,9 @@ class Settings:
     telegram_api_base_url: str = "https://api.telegram.org"
     channel_api_timeout: float = 10.0               # seconds per platform API call
     channel_api_retries: int = 4                    # attempts per message on 5xx/429/network errors
+    role: str = "all"                               # all | web (acknowledge only) | work (answer only, no listener)
+    web_processes: int = 1                          # serve processes sharing the port (SO_REUSEPORT)
+    work_processes: int = 0                         # worker processes started by serve (0: web processes answer)
     line_loading_after_seconds: float = 1.0         # LINE loading indicator only for answers slower than this (0: always)
     outbox_interval_seconds: float = 2.0            # background outbox/recovery sweep (0: off, e.g. a worker does it)
     rate_limit_messages: int = 20                   # messages per user per window (0: off); shared via the DB

@@ -128,6 +128,17 @@ def _check_channels(s: Settings, found: list[str]) -> None:
     retries = _get(s, "channel_api_retries")
     if retries is not None and retries < 1:
         found.append(f"SCRUM_CHANNEL_API_RETRIES: {retries} must be 1 or more")
+    pool = _get(s, "db_pool_size")
+    if pool is not None and not 1 <= pool <= 100:
+        found.append(f"SCRUM_DB_POOL_SIZE: {pool} must be between 1 and 100")
+    role = _get(s, "role")
+    if role is not None and role not in {"all", "web", "work"}:
+        found.append(f"SCRUM_ROLE: {role!r} is not one of all, web, work")
+    web_n, work_n = _get(s, "web_processes"), _get(s, "work_processes")
+    if web_n is not None and not 1 <= web_n <= 64:
+        found.append(f"SCRUM_WEB_PROCESSES: {web_n} must be between 1 and 64")
+    if work_n is not None and not 0 <= work_n <= 64:
+        found.append(f"SCRUM_WORK_PROCESSES: {work_n} must be between 0 and 64")
     loading = _get(s, "line_loading_after_seconds")
     if loading is not None and not 0 <= loading <= 50:
         found.append(f"SCRUM_LINE_LOADING_AFTER_SECONDS: {loading} must be between 0 and 50 seconds")

@@ -30,6 +30,8 @@ from bot.store.events import Sessions
 
 OUTBOX_MAX_RUNS = 8         # delivery runs per outbox row before it is left for an operator
 OUTBOX_INTERVAL = 2.0       # seconds between sweeps (outbox, event leases, recovery)
+WORK_POLL = 0.02           # seconds between looks for waiting events when a worker has none
+WORK_AHEAD = 4              # events leased per worker slot ahead of being handled
 FINISH_BATCH_DELAY = 0.05   # seconds final statuses gather before one transaction writes them all
 
 
@@ -73,6 +75,12 @@ class ChannelBase:
         self._inflight: set[int] = set()
         # Few events are worked on at once, so the loop stays free to acknowledge webhooks in time.
         self._workers = asyncio.Semaphore(workers)
+        self._worker_count = workers
+        self._running = 0                   # handlers started by work()/recover() not yet finished
+        self._room = asyncio.Event()
+        # "all": answer what this process acknowledges; "web": acknowledge only (queued for a worker);
+        # "work": answer what others acknowledged (no webhook here). SCRUM_ROLE, see running().
+        self.role = "all"
         self._active: set[str] = set()      # event ids being handled here (their leases are renewed)
         # Events answered here whose final status the database did not take (it was down): written
         # by the sweeper once it is back, and never taken over by recover() meanwhile.
@@ -100,18 +108,66 @@ class ChannelBase:
         if self._cipher is None:
             return 0
         await self._finish_unfinished()
-        taken = await store.take_stale_events(self._sessions, self.name,
-                                              skip=self._active | set(self._unfinished))
-        for event_id, payload in taken:
+        return await self._take(20)
+
+    async def _take(self, limit: int) -> int:
+        """Leases up to ``limit`` waiting events (queued or abandoned) and starts their handlers."""
+        assert self._cipher is not None
+        taken = await store.take_events(self._sessions, self.name, limit,
+                                        skip=self._active | set(self._unfinished))
+        for event_id, payload, queued in taken:
             try:
                 event = self._decode(self._cipher.decrypt(payload) or "{}")
             except self._decode_errors:
                 await store.finish_event(self._sessions, self.name, event_id, "failed")
                 continue
-            self._log.warning(f"{self._label} {self._event_word} %s taken over from a handler that stopped",
-                              event_id)
-            self.spawn(self._rerun(event))
+            if not queued:
+                self._log.warning(f"{self._label} {self._event_word} %s taken over from a handler that stopped",
+                                  event_id)
+            self._active.add(event_id)         # leased here: renewed by the sweeper until finished
+            self.spawn(self._counted(self._rerun(event)))
         return len(taken)
+
+    @property
+    def queue_only(self) -> bool:
+        """True when this process only acknowledges: events wait in the database for a worker."""
+        return self.role == "web" and self._cipher is not None
+
+    async def _counted(self, coro: Any) -> None:
+        self._running += 1
+        try:
+            await coro
+        finally:
+            self._running -= 1
+            self._room.set()
+
+    async def work(self, poll: float = WORK_POLL) -> None:
+        """Answers the events other processes acknowledged (``SCRUM_ROLE=work``), oldest first.
+
+        Takes events from the database as handlers free up (at most ``WORK_AHEAD`` × workers are
+        leased here at once, so a backlog stays in the database, not in memory); when none wait,
+        looks again every ``poll`` seconds. Events of one resident run in order (one lock each).
+        """
+        if self._cipher is None:
+            self._log.error(f"{self._label}: no cipher, so no stored events to work on")
+            return
+        ahead = WORK_AHEAD * self._worker_count
+        while True:
+            try:
+                if self._running > ahead // 2:       # take in batches, not one event per finished one
+                    self._room.clear()
+                    await self._room.wait()
+                    continue
+                room = ahead - self._running
+                if await self._take(room):
+                    await asyncio.sleep(0)
+                    continue
+            except Exception as exc:  # noqa: BLE001 - a worker keeps working (the database may come back)
+                self._log.warning(f"{self._label}: events not taken (%s at %s); trying again",
+                                  type(exc).__name__, _where(exc))
+                await asyncio.sleep(1.0)
+                continue
+            await asyncio.sleep(poll)
 
     async def _finish(self, event_id: str, status: str) -> None:
         """Records an event's final status; written with others in one transaction a moment later.
@@ -225,14 +281,25 @@ class ChannelBase:
             await asyncio.sleep(interval)
 
     @contextlib.asynccontextmanager
-    async def running(self, interval: float) -> AsyncIterator[None]:
-        """Runs the background sweep while the app runs (``interval`` 0: none); drains work on exit."""
-        sweeper = asyncio.get_running_loop().create_task(self.run_outbox(interval)) if interval > 0 else None
+    async def running(self, interval: float, role: str = "all") -> AsyncIterator[None]:
+        """Runs the background work while the app runs; drains it on exit.
+
+        ``role`` "all": the sweep every ``interval`` seconds (0: none); "web": no sweep (workers do
+        it); "work": the sweep and the ``work()`` loop.
+        """
+        self.role = role
+        loop = asyncio.get_running_loop()
+        tasks = []
+        if interval > 0 and role != "web":
+            tasks.append(loop.create_task(self.run_outbox(interval)))
+        if role == "work":
+            tasks.append(loop.create_task(self.work()))
         try:
             yield
         finally:
-            if sweeper is not None:
-                sweeper.cancel()
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
+                    await task
             await self.drain()

@@ -253,7 +253,8 @@ class LineChannel(ChannelBase):
                 event_id = getattr(event, "webhook_event_id", None)
                 if not event_id:
                     continue
-                if await store.claim_event(self._sessions, NAME, event_id, self._seal(raw.get(event_id))):
+                if await store.claim_event(self._sessions, NAME, event_id, self._seal(raw.get(event_id)),
+                                           lease=not self.queue_only):
                     fresh.append(event)
                 else:
                     ctx = getattr(event, "delivery_context", None)
@@ -262,7 +263,7 @@ class LineChannel(ChannelBase):
         except (SQLAlchemyError, OSError) as exc:   # asyncpg raises OSError when the server is down
             log.error("LINE webhook: store unavailable (%s); LINE may redeliver", type(exc).__name__)
             return web.Response(status=503, text="store unavailable")
-        if fresh:
+        if fresh and not self.queue_only:
             self.spawn(self._process(fresh))
         return web.Response(text="OK")
 
@@ -507,7 +508,7 @@ def setup(app: web.Application) -> None:
         app[LINE_CHANNEL] = channel
         deps.extras["line_channel"] = channel
         try:
-            async with channel.running(settings.outbox_interval_seconds):
+            async with channel.running(settings.outbox_interval_seconds, settings.role):
                 yield
         finally:
             await client.close()

@@ -186,11 +186,12 @@ class TelegramChannel(ChannelBase):
             return web.Response(status=400, text="malformed update")
         try:
             sealed = self._cipher.encrypt(body.decode("utf-8")) if self._cipher is not None else None
-            fresh = await store.claim_event(self._sessions, NAME, str(update.update_id), sealed)
+            fresh = await store.claim_event(self._sessions, NAME, str(update.update_id), sealed,
+                                            lease=not self.queue_only)
         except (SQLAlchemyError, OSError) as exc:   # asyncpg raises OSError when the server is down
             log.error("Telegram webhook: store unavailable (%s); Telegram will retry", type(exc).__name__)
             return web.Response(status=503, text="store unavailable")
-        if fresh:
+        if fresh and not self.queue_only:
             self.spawn(self.process(update))
         else:
             log.info("Telegram update %s already handled: skipped", update.update_id)
@@ -375,7 +376,7 @@ def setup(app: web.Application) -> None:
         app[TELEGRAM_CHANNEL] = channel
         deps.extras["telegram_channel"] = channel
         try:
-            async with channel.running(settings.outbox_interval_seconds):
+            async with channel.running(settings.outbox_interval_seconds, settings.role):
                 yield
         finally:
             await close_bot()

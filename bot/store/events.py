@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -37,26 +38,31 @@ REDACTED_MARK = "redacted"
 EVENT_LEASE = dt.timedelta(seconds=10)   # renewed while the handler works; a dead handler's event is re-run
 
 
-async def claim_event(sessions: Sessions, platform: str, event_id: str, payload_enc: bytes | None = None) -> bool:
+async def claim_event(sessions: Sessions, platform: str, event_id: str, payload_enc: bytes | None = None,
+                      *, lease: bool = True) -> bool:
     """Records that an event arrived; returns True only the first time this (platform, id) is seen.
 
     ``payload_enc`` (the event, encrypted) is kept until the event is done, with a lease the handler
     renews, so an event acknowledged with a 200 is re-run by ``take_stale_events`` if its process dies.
+    ``lease=False`` (a process that only acknowledges): no lease, the event waits for a worker.
     """
-    async with sessions() as s, s.begin():
-        dialect = s.bind.dialect.name
-        table = ProcessedEvent.__table__
-        now = utcnow()
-        values = {"platform": platform, "event_id": event_id[:80], "received_at": now, "status": "received",
-                  "payload_enc": payload_enc, "claimed_until": now + EVENT_LEASE}
-        if dialect == "postgresql":
-            stmt: Any = postgresql.insert(table).values(**values).on_conflict_do_nothing()
-        elif dialect == "sqlite":
-            stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing()
-        else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-            raise RuntimeError(f"unsupported database dialect {dialect!r}")
-        result = await s.execute(stmt)
+    now = utcnow()
+    values = {"platform": platform, "event_id": event_id[:80], "received_at": now, "status": "received",
+              "payload_enc": payload_enc, "claimed_until": now + EVENT_LEASE if lease else None}
+    engine = sessions.kw["bind"]
+    async with engine.begin() as conn:        # Core, one cached statement: this is the webhook's hot path
+        result = await conn.execute(_claim_statement(conn.dialect.name), values)
         return bool(result.rowcount)
+
+
+@functools.cache
+def _claim_statement(dialect: str) -> Any:
+    table = ProcessedEvent.__table__
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    raise RuntimeError(f"unsupported database dialect {dialect!r}")  # pragma: no cover
 
 
 async def finish_event(sessions: Sessions, platform: str, event_id: str, status: str = "done") -> None:
@@ -124,24 +130,42 @@ async def take_stale_events(sessions: Sessions, platform: str, limit: int = 20,
 
     Only ``received`` events qualify: one marked ``answering`` (its answer may have been sent) or
     ``done`` is never run again. ``skip``: event ids this process still works on or has answered.
+    Events queued without a lease (``claim_event(lease=False)``) are taken too.
+    """
+    return [(event_id, payload) for event_id, payload, _ in await take_events(sessions, platform, limit, skip)]
+
+
+async def take_events(sessions: Sessions, platform: str, limit: int = 20,
+                      skip: Iterable[str] = ()) -> list[tuple[str, bytes, bool]]:
+    """Leases up to ``limit`` events waiting for a handler, oldest first: ``(id, payload, queued)``.
+
+    ``queued``: the event was acknowledged without a lease (it was waiting for a worker); otherwise
+    its handler's lease ran out (the handler stopped). One conditional UPDATE takes them, so of two
+    processes taking at once each event goes to one (on PostgreSQL the condition is re-checked on
+    the locked row).
     """
     now = utcnow()
-    stale = and_(ProcessedEvent.platform == platform, ProcessedEvent.status == "received",
-                 ProcessedEvent.payload_enc.is_not(None), ProcessedEvent.claimed_until < now)
+    waiting = and_(ProcessedEvent.platform == platform, ProcessedEvent.status == "received",
+                   ProcessedEvent.payload_enc.is_not(None),
+                   or_(ProcessedEvent.claimed_until.is_(None), ProcessedEvent.claimed_until < now))
     skipped = [e[:80] for e in skip]
     if skipped:
-        stale = and_(stale, ProcessedEvent.event_id.not_in(skipped))
-    async with sessions() as s:
-        rows = (await s.execute(select(ProcessedEvent.event_id, ProcessedEvent.payload_enc).where(stale)
-                                .order_by(ProcessedEvent.received_at).limit(limit))).all()
-    taken = []
-    for event_id, payload in rows:
-        async with sessions() as s, s.begin():
-            result = await s.execute(update(ProcessedEvent).where(stale, ProcessedEvent.event_id == event_id)
-                                     .values(claimed_until=now + EVENT_LEASE))
-        if result.rowcount:
-            taken.append((event_id, bytes(payload)))
-    return taken
+        waiting = and_(waiting, ProcessedEvent.event_id.not_in(skipped))
+    async with sessions() as s, s.begin():
+        rows = (await s.execute(select(ProcessedEvent.event_id, ProcessedEvent.claimed_until).where(waiting)
+                                .order_by(ProcessedEvent.received_at, ProcessedEvent.event_id)
+                                .limit(limit))).all()
+        if not rows:
+            return []
+        queued = {event_id for event_id, until in rows if until is None}
+        order = [event_id for event_id, _ in rows]
+        taken = (await s.execute(update(ProcessedEvent)
+                                 .where(waiting, ProcessedEvent.event_id.in_(order))
+                                 .values(claimed_until=now + EVENT_LEASE)
+                                 .returning(ProcessedEvent.event_id, ProcessedEvent.payload_enc)
+                                 .execution_options(synchronize_session=False))).all()
+    got = {event_id: bytes(payload) for event_id, payload in taken}
+    return [(e, got[e], e in queued) for e in order if e in got]
 
 
 async def event_status(sessions: Sessions, platform: str, event_id: str) -> str | None:

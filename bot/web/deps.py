@@ -45,7 +45,7 @@ async def build_deps(settings: Settings) -> Deps:
     from bot.routing.router import build_router
 
     catalogue = load_catalogue(settings.catalogue_path)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     await create_all(engine)
     deps = Deps(settings=settings, catalogue=catalogue, engine=engine, sessions=make_sessions(engine))
     router = await asyncio.to_thread(build_router, catalogue)       # Sudachi loads once, off the loop
