@@ -40,7 +40,7 @@ class Params:
     syn_second: float = 0.7         # how much a synonym group's evidence counts for a second need
     learned_oos: float = 0.5        # the learned model says "no welfare matter" at least this sure ...
     learned_keep: float = 16.0      # ... and the best desk's own evidence is under this: decline
-    learned_welfare: float = -1.0   # P(no welfare matter) under this: weak evidence is asked about, not declined
+    learned_vocab: float = 0.03     # P(no welfare matter) under this: out-of-scope words alone do not decline it
 
 
 @dataclass(frozen=True)
@@ -138,25 +138,23 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
         return Decision(Outcome.OUT_OF_SCOPE, order, (), f"the learned model: no welfare matter ({signals.p_oos:.2f})")
     # out-of-scope words weighed against the welfare evidence (before vagueness: 野良猫で困って is
     # someone else's business, not a vague welfare need)
-    welfare = 0 <= signals.p_oos < p.learned_welfare     # the model is sure it is a welfare matter
     oos_weight = p.oos_word * len(signals.out_of_scope)
-    if signals.out_of_scope and (top < p.oos_override * (1 + 0.5 * (len(signals.out_of_scope) - 1))
-                                 or oos_weight >= p.oos_share * signals.strong):
+    if signals.out_of_scope and not (0 <= signals.p_oos < p.learned_vocab) \
+            and (top < p.oos_override * (1 + 0.5 * (len(signals.out_of_scope) - 1))
+                 or oos_weight >= p.oos_share * signals.strong):
         return Decision(Outcome.OUT_OF_SCOPE, order, (), f"out-of-scope words, welfare score {top:.2f}")
     if (signals.light_only or 0 < signals.strong < p.weak) and top < p.vague_below:
         if signals.vague or signals.short:
             return Decision(Outcome.CLARIFY, order, (), "only general words (子ども, 家族, 相談)")
     # the message is about several nouns no desk knows and none that a desk knows: someone else's topic
-    if len(signals.foreign) >= p.foreign_many and signals.known_nouns == 0 and signals.strong < p.oos_override \
-            and not welfare:
+    if len(signals.foreign) >= p.foreign_many and signals.known_nouns == 0 and signals.strong < p.oos_override:
         return Decision(Outcome.OUT_OF_SCOPE, order, (), f"about something else: {', '.join(signals.foreign[:3])}")
     if top < p.route_min:
-        if not welfare and ((len(signals.foreign) >= p.foreign_min and top < p.weak * 1.5)
-                            or (signals.foreign and top < p.weak)):
+        if (len(signals.foreign) >= p.foreign_min and top < p.weak * 1.5) or (signals.foreign and top < p.weak):
             return Decision(Outcome.OUT_OF_SCOPE, order, (), f"about something else: {', '.join(signals.foreign[:3])}")
         if signals.vague or signals.short:
             return Decision(Outcome.CLARIFY, order, (), f"too vague ({top:.2f})")
-        if top < p.weak * 1.5 and not signals.concept and not welfare:   # a welfare concept (ひきこもり) is a need
+        if top < p.weak * 1.5 and not signals.concept:   # a welfare concept named (ひきこもり) is a need
             return Decision(Outcome.OUT_OF_SCOPE, order, (), f"no welfare need ({top:.2f})")
         return Decision(Outcome.CLARIFY, order, (), f"weak evidence {top:.2f}")
 
