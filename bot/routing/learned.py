@@ -23,6 +23,7 @@ import hashlib
 import json
 import math
 import random
+import re
 import sys
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
@@ -38,9 +39,7 @@ PRUNE = 0.05                  # weights smaller than this are dropped (a feature
 FORMAT = 1
 
 
-def _is_content_char(ch: str) -> bool:
-    return "\u4e00" <= ch <= "\u9fff" or "\u30a1" <= ch <= "\u30fa" or ch == "ー" or ch.isdigit() \
-        or "a" <= ch <= "z"
+_CONTENT = re.compile("[\u4e00-\u9fff\u30a1-\u30faー0-9a-z]")
 
 
 def age_band(lo: int, hi: int) -> str:
@@ -57,11 +56,13 @@ def features(text: str, terms: Mapping[str, float], *, ages: Iterable[tuple[int,
     f: dict[str, float] = {"bias": 1.0}
     for t, w in terms.items():
         f["t" + t] = w
-    prev = ""
-    for ch in text:
-        if prev and (_is_content_char(prev) or _is_content_char(ch)):
-            f["b" + prev + ch] = 1.0
-        prev = ch
+    n = len(text)
+    for m in _CONTENT.finditer(text):      # bigrams that hold a kanji, katakana, digit or latin letter
+        i = m.start()
+        if i:
+            f["b" + text[i - 1:i + 1]] = 1.0
+        if i + 1 < n:
+            f["b" + text[i:i + 2]] = 1.0
     for lo, hi in ages:
         f["age" + age_band(lo, hi)] = 1.0
     for s in stages:
@@ -70,7 +71,6 @@ def features(text: str, terms: Mapping[str, float], *, ages: Iterable[tuple[int,
         f["about" + about] = 1.0
     for fl in flags:
         f["flag" + fl] = 1.0
-    n = len(text)
     f["len" + ("s" if n <= 16 else "m" if n <= 60 else "l")] = 1.0
     return f
 
