@@ -85,6 +85,7 @@ class ChannelBase:
         # Events answered here whose final status the database did not take (it was down): written
         # by the sweeper once it is back, and never taken over by recover() meanwhile.
         self._unfinished: dict[str, str] = {}
+        self._claimer = store.Claimer(sessions)     # webhooks' claims, committed together
         self._flush_scheduled = False
 
     # what a subclass supplies -------------------------------------------------------------

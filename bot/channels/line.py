@@ -253,8 +253,8 @@ class LineChannel(ChannelBase):
                 event_id = getattr(event, "webhook_event_id", None)
                 if not event_id:
                     continue
-                if await store.claim_event(self._sessions, NAME, event_id, self._seal(raw.get(event_id)),
-                                           lease=not self.queue_only):
+                if await self._claimer.claim(NAME, event_id, self._seal(raw.get(event_id)),
+                                             lease=not self.queue_only):
                     fresh.append(event)
                 else:
                     ctx = getattr(event, "delivery_context", None)

@@ -186,8 +186,7 @@ class TelegramChannel(ChannelBase):
             return web.Response(status=400, text="malformed update")
         try:
             sealed = self._cipher.encrypt(body.decode("utf-8")) if self._cipher is not None else None
-            fresh = await store.claim_event(self._sessions, NAME, str(update.update_id), sealed,
-                                            lease=not self.queue_only)
+            fresh = await self._claimer.claim(NAME, str(update.update_id), sealed, lease=not self.queue_only)
         except (SQLAlchemyError, OSError) as exc:   # asyncpg raises OSError when the server is down
             log.error("Telegram webhook: store unavailable (%s); Telegram will retry", type(exc).__name__)
             return web.Response(status=503, text="store unavailable")

@@ -136,3 +136,26 @@ async def test_event_leases_are_renewed_and_stale_ones_taken_once(db_url: str) -
     finally:
         for e in engines:
             await e.dispose()
+
+
+async def test_concurrent_claims_share_a_transaction_and_each_event_is_claimed_once(db_url):
+    """Claimer: 60 webhooks at once, each event twice (a redelivery racing its original)."""
+    from sqlalchemy import event as sa_event
+
+    engine = make_engine(db_url)
+    commits = []
+    sa_event.listen(engine.sync_engine, "commit", lambda conn: commits.append(1))
+    try:
+        sessions = make_sessions(engine)
+        claimer = store.Claimer(sessions)
+        ids = [f"01CLAIM{i:019d}" for i in range(30)]
+        got = await asyncio.gather(*(claimer.claim("line", e, b"sealed", lease=False) for e in ids + ids))
+        won = {e: 0 for e in ids}
+        for e, ok in zip(ids + ids, got):
+            won[e] += ok
+        assert set(won.values()) == {1}
+        assert len(commits) < 10, f"{len(commits)} transactions for 60 claims"
+        assert not any(await asyncio.gather(*(claimer.claim("line", e) for e in ids)))
+        assert await store.event_status(sessions, "line", ids[0]) == "received"
+    finally:
+        await engine.dispose()
