@@ -435,3 +435,14 @@ def test_the_past_of_the_next_keyword_is_not_the_first_s(fuji_router):
     # 辞めて is the job's past, not the care's: both needs stay
     res = fuji_router.route("父の介護のために仕事を辞めたら、家賃も払えなくなってきた")
     assert res.outcome is Outcome.MULTI and {"houkatsu", "jiritsu_soudan"} <= set(res.needed), res.explanation
+
+
+def test_an_age_typed_in_half_width_katakana_is_read():
+    n = Normaliser(data.load("normalise")["replace"])
+    assert (30, 30) in cues().extract(n("ﾑｽｺ 30ｻｲ")).stated_ages
+
+
+@pytest.mark.sudachi
+def test_a_procedure_word_is_no_second_need(fuji_router):
+    res = fuji_router.route("精神障害者保健福祉手帳の申し込みはどこでしますか")
+    assert res.outcome is Outcome.ROUTE and res.matches[0].id == "shogai_soudan", res.explanation
