@@ -62,6 +62,7 @@ class Signals:
     p_oos: float = -1.0                      # the learned model's P(no welfare matter); -1: no model
     elder_age: int = 0                       # only people of the generation above are named (父, 叔母): at least this old
     told_past: frozenset[str] = frozenset()  # terms of a keyword told as a past (バイトも辞めて): no second need
+    serves: Mapping[str, frozenset[int]] = field(default_factory=dict)   # desk -> the people named that it fits
 
 
 @dataclass(frozen=True)
@@ -173,9 +174,13 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
     second: dict[str, float] = {}
     while len(needs) < p.max_needs and not signals.participation:
         used = frozenset().union(*(fields.get(n, frozenset()) for n in needs))
+        served = frozenset().union(*(signals.serves.get(n, frozenset()) for n in needs))
         best = _best(contrib)
+        # a desk of a field already needed is a second need only for another person the message names
+        # (妊娠中 … 上の子（5歳）: the baby's desk and the older child's)
         left = sorted(((sid, _remaining(sid, owned, contrib, best, p.own_share, p.syn_second, key)) for sid, s in ranked
-                       if sid not in needs and not (fields.get(sid, frozenset()) & used)),
+                       if sid not in needs and (not (fields.get(sid, frozenset()) & used)
+                                                or (served and signals.serves.get(sid, frozenset()) - served))),
                       key=lambda x: -x[1])
         if not left:
             break

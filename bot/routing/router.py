@@ -268,6 +268,7 @@ class Router:
                           short=len(norm) <= SHORT,
                           compare=any(w in text for w in self.compare_words), known_nouns=known_nouns,
                           p_oos=p_oos, elder_age=self._elder_age(text, found), told_past=frozenset(told_past),
+                          serves=self._serves(found, ranked),
                           concept=any(t.startswith(SYN) and t in vocab and not self.expander.is_light(t) for t in terms),
                           one_topic=any(m in text for m in self.topic_markers) and self._one_topic(ranked, contrib))
         d = decide(ranked, contrib, signals, self.params, self.fields, self.age_ranges, self.key_terms,
@@ -326,6 +327,18 @@ class Router:
             for t, w in bag.items():
                 out[t] = max(out.get(t, 0.0), KANA_WEIGHT * w)
         return out, phrases
+
+    def _serves(self, found, ranked) -> dict[str, frozenset[int]]:
+        """For a message that names several people by age or life stage: which of them each ranked desk
+        fits (by its own age range and life stages). Empty for one person."""
+        stated = set(found.stated_ages)
+        items = [dataclasses.replace(found, ages=(a,), stages=(), stated_ages=(a,) if a in stated else (), people=1)
+                 for a in found.ages]
+        items += [dataclasses.replace(found, ages=(), stages=(st,), stated_ages=(), people=1) for st in found.stages]
+        if len(items) < 2:
+            return {}
+        return {sid: frozenset(i for i, it in enumerate(items) if self.cues.fit(it, self.services[sid]) > 0)
+                for sid, _s in ranked[:5]}
 
     def _elder_age(self, text: str, found) -> int:
         """The parent generation alone is named (父, 叔母) and no age is stated: at least this old."""

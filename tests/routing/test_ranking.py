@@ -446,3 +446,16 @@ def test_an_age_typed_in_half_width_katakana_is_read():
 def test_a_procedure_word_is_no_second_need(fuji_router):
     res = fuji_router.route("精神障害者保健福祉手帳の申し込みはどこでしますか")
     assert res.outcome is Outcome.ROUTE and res.matches[0].id == "shogai_soudan", res.explanation
+
+
+def test_a_desk_of_a_field_already_needed_is_a_second_need_for_another_person():
+    fields = {"baby": frozenset({"子ども"}), "kid": frozenset({"子ども"})}
+    contrib = {"baby": {"体重": 6.0, "生後": 5.0}, "kid": {"いじめ": 5.0, "学校": 4.0}}
+    ranked = [("baby", 11.0), ("kid", 9.0)]
+    one = Signals()
+    assert decide(ranked, contrib, one, P, fields).outcome is not Outcome.MULTI
+    two = Signals(serves={"baby": frozenset({0}), "kid": frozenset({1})})
+    d = decide(ranked, contrib, two, P, fields)
+    assert d.outcome is Outcome.MULTI and d.needed == ("baby", "kid")
+    same = Signals(serves={"baby": frozenset({0, 1}), "kid": frozenset({1})})
+    assert decide(ranked, contrib, same, P, fields).outcome is not Outcome.MULTI
