@@ -70,17 +70,19 @@ def next_messages(state: Session, start_payload: str | None, r: int) -> list[tup
     return [("最初から", None)]
 
 
-async def test_two_replicas_taking_one_residents_messages_at_once_lose_no_update(db_url: str) -> None:
+@pytest.mark.parametrize("rate_limit", [0, 1000], ids=["no-counter", "counter-first"])
+async def test_two_replicas_taking_one_residents_messages_at_once_lose_no_update(db_url: str, rate_limit: int) -> None:
     """Each round, the next three answers of one resident's intake reach two replicas at the same
     instant. Whatever order the database let them in, the stored session must be one that some
     serial order gives: the pure dialogue step applied to the previous state, one message after the
     other. A lost update (two turns reading the same state, the last save winning) leaves a state
-    that no order gives, e.g. an answer taken and then overwritten by a turn that refused it."""
+    that no order gives, e.g. an answer taken and then overwritten by a turn that refused it.
+    With the counter off, SQLite's lock is BEGIN IMMEDIATE; with it on, the counter's upsert."""
     key, clock = Cipher.generate_key(), Clock()
     a, b = make_engine(db_url), make_engine(db_url)
     try:
-        replicas = [make_conversation(a, key, clock, rate_limit_messages=0),   # 0: no counter write first
-                    make_conversation(b, key, clock, rate_limit_messages=0)]
+        replicas = [make_conversation(a, key, clock, rate_limit_messages=rate_limit),
+                    make_conversation(b, key, clock, rate_limit_messages=rate_limit)]
         user = "line:Uturnlock0123456789abcdef0123456789"
         ctx = replicas[0].context(clock())
         state = Session(user_key=user, channel="line")
