@@ -86,6 +86,7 @@ class ChannelBase:
         # by the sweeper once it is back, and never taken over by recover() meanwhile.
         self._unfinished: dict[str, str] = {}
         self._claimer = store.Claimer(sessions)     # webhooks' claims, committed together
+        self._marker = store.AnsweringMarker(sessions)  # handlers' intents to answer, likewise
         self._flush_scheduled = False
 
     # what a subclass supplies -------------------------------------------------------------

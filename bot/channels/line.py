@@ -285,7 +285,7 @@ class LineChannel(ChannelBase):
         if not event_id:
             return True
         try:
-            if await store.mark_answering(self._sessions, NAME, event_id):
+            if await self._marker.mark(NAME, event_id):
                 return True
         except (SQLAlchemyError, OSError) as exc:
             # The database is away: answer now (the resident waits otherwise) and keep the event from

@@ -206,7 +206,7 @@ class TelegramChannel(ChannelBase):
         """Records the intent to answer before sending (never answered twice), then sends."""
         event_id = str(update.update_id)
         try:
-            if not await store.mark_answering(self._sessions, NAME, event_id):
+            if not await self._marker.mark(NAME, event_id):
                 log.warning("Telegram update %s already answered by another handler: not sent again", event_id)
                 return
         except (SQLAlchemyError, OSError) as exc:

@@ -66,32 +66,29 @@ def _claim_statement(dialect: str) -> Any:
     raise RuntimeError(f"unsupported database dialect {dialect!r}")  # pragma: no cover
 
 
-class Claimer:
-    """``claim_event`` for concurrent webhooks, in shared transactions (a group commit).
+class GroupWriter:
+    """Writes that arrive while one is under way go together in one transaction (a group commit).
 
-    Claims that arrive while a write is under way wait for it and then go together in one
-    ``INSERT … ON CONFLICT DO NOTHING … RETURNING``: one transaction and one disk flush for many
-    events instead of one each, with no added wait when the server is quiet. The same event id
-    twice in one batch (a redelivery racing its original) is claimed once. A failed write fails
-    every claim of its batch (the webhooks answer 503 and the platform redelivers).
+    One transaction and one disk flush for many events instead of one each, with no added wait
+    when the server is quiet. A failed write fails every caller of its batch. A subclass says how a
+    batch is written (``_write``: one result per item, in order).
     """
 
     def __init__(self, sessions: Sessions, max_batch: int = 200) -> None:
         self._engine = sessions.kw["bind"]
-        self._queue: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
+        self._queue: list[tuple[Any, asyncio.Future[bool]]] = []
         self._task: asyncio.Task[None] | None = None
         self._max_batch = max_batch
 
-    async def claim(self, platform: str, event_id: str, payload_enc: bytes | None = None, *,
-                    lease: bool = True) -> bool:
-        now = utcnow()
-        values = {"platform": platform, "event_id": event_id[:80], "received_at": now, "status": "received",
-                  "payload_enc": payload_enc, "claimed_until": now + EVENT_LEASE if lease else None}
+    async def _submit(self, item: Any) -> bool:
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._queue.append((values, future))
+        self._queue.append((item, future))
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._flush())
         return await future
+
+    async def _write(self, conn: Any, items: list[Any]) -> list[bool]:
+        raise NotImplementedError
 
     async def _flush(self) -> None:
         try:
@@ -99,24 +96,72 @@ class Claimer:
                 batch, self._queue = self._queue[:self._max_batch], self._queue[self._max_batch:]
                 try:
                     async with self._engine.begin() as conn:
-                        stmt = _claim_statement(conn.dialect.name).returning(
-                            ProcessedEvent.__table__.c.platform, ProcessedEvent.__table__.c.event_id)
-                        rows = (await conn.execute(stmt, [v for v, _ in batch])).all()
-                except BaseException as exc:  # noqa: BLE001 - handed to every waiting webhook
+                        results = await self._write(conn, [item for item, _ in batch])
+                except BaseException as exc:  # noqa: BLE001 - handed to every waiting caller
                     for _, future in batch:
                         if not future.done():
                             future.set_exception(exc)
                     if isinstance(exc, asyncio.CancelledError):
                         raise
                     continue
-                inserted = {(p, e) for p, e in rows}
-                for values, future in batch:
-                    key = (values["platform"], values["event_id"])
+                for (_, future), ok in zip(batch, results):
                     if not future.done():
-                        future.set_result(key in inserted)
-                    inserted.discard(key)          # a second copy in the same batch is a redelivery
+                        future.set_result(ok)
         finally:
             self._task = None
+
+
+class Claimer(GroupWriter):
+    """``claim_event`` for concurrent webhooks, committed together.
+
+    One ``INSERT … ON CONFLICT DO NOTHING … RETURNING`` per batch. The same event id twice in one
+    batch (a redelivery racing its original) is claimed once. A failed write fails every claim of
+    its batch (the webhooks answer 503 and the platform redelivers).
+    """
+
+    async def claim(self, platform: str, event_id: str, payload_enc: bytes | None = None, *,
+                    lease: bool = True) -> bool:
+        now = utcnow()
+        return await self._submit({"platform": platform, "event_id": event_id[:80], "received_at": now,
+                                   "status": "received", "payload_enc": payload_enc,
+                                   "claimed_until": now + EVENT_LEASE if lease else None})
+
+    async def _write(self, conn: Any, items: list[Any]) -> list[bool]:
+        table = ProcessedEvent.__table__
+        stmt = _claim_statement(conn.dialect.name).returning(table.c.platform, table.c.event_id)
+        inserted = {(p, e) for p, e in (await conn.execute(stmt, items)).all()}
+        out = []
+        for values in items:
+            key = (values["platform"], values["event_id"])
+            out.append(key in inserted)
+            inserted.discard(key)              # a second copy in the same batch is a redelivery
+        return out
+
+
+class AnsweringMarker(GroupWriter):
+    """``mark_answering`` for many handlers at once: one conditional UPDATE per batch."""
+
+    async def mark(self, platform: str, event_id: str) -> bool:
+        return await self._submit((platform, event_id[:80]))
+
+    async def _write(self, conn: Any, items: list[Any]) -> list[bool]:
+        pe = ProcessedEvent.__table__.c
+        results: dict[tuple[str, str], bool] = {}
+        for platform in {p for p, _ in items}:
+            ids = list({e for p, e in items if p == platform})
+            marked = set((await conn.execute(
+                update(ProcessedEvent.__table__)
+                .where(pe.platform == platform, pe.event_id.in_(ids), pe.status == "received")
+                .values(status="answering", payload_enc=None).returning(pe.event_id))).scalars())
+            rest = [e for e in ids if e not in marked]
+            known = set((await conn.execute(select(pe.event_id).where(
+                pe.platform == platform, pe.event_id.in_(rest)))).scalars()) if rest else set()
+            for e in ids:                      # never claimed (no row): answered; a row not marked: no
+                results[(platform, e)] = e in marked or e not in known
+        out = []
+        for key in items:                      # the same event twice in one batch: only the first sends
+            out.append(results.pop(key, False))
+        return out
 
 
 async def finish_event(sessions: Sessions, platform: str, event_id: str, status: str = "done") -> None:

@@ -159,3 +159,21 @@ async def test_concurrent_claims_share_a_transaction_and_each_event_is_claimed_o
         assert await store.event_status(sessions, "line", ids[0]) == "received"
     finally:
         await engine.dispose()
+
+
+async def test_marking_answering_together_lets_one_handler_per_event_send(db_url):
+    """AnsweringMarker: two handlers of each of 20 events mark at once: one of each may send."""
+    engine = make_engine(db_url)
+    try:
+        sessions = make_sessions(engine)
+        ids = [f"01MARK{i:020d}" for i in range(20)]
+        claimer, marker = store.Claimer(sessions), store.AnsweringMarker(sessions)
+        assert all(await asyncio.gather(*(claimer.claim("line", e, b"sealed") for e in ids)))
+        got = await asyncio.gather(*(marker.mark("line", e) for e in ids + ids))
+        assert [a + b for a, b in zip(got[:20], got[20:])] == [1] * 20
+        assert not any(await asyncio.gather(*(marker.mark("line", e) for e in ids)))   # later: never again
+        assert await marker.mark("line", "01NEVERCLAIMED000000000000")                   # no row: answered
+        assert await store.event_status(sessions, "line", ids[0]) == "answering"
+        assert await store.take_stale_events(sessions, "line") == []
+    finally:
+        await engine.dispose()
