@@ -38,9 +38,9 @@ class Params:
     compare_ratio: float = 0.4      # a comparison between desks this close asks which
     topic_ratio: float = 0.4        # a vague ask about one word several desks share: this close asks
     syn_second: float = 0.7         # how much a synonym group's evidence counts for a second need
-    learned_oos: float = 0.5        # the learned model says "no welfare matter" at least this sure ...
+    learned_oos: float = 0.4        # the learned model says "no welfare matter" at least this sure ...
     learned_keep: float = 16.0      # ... and the best desk's own evidence is under this: decline
-    learned_vocab: float = 0.03     # P(no welfare matter) under this: out-of-scope words alone do not decline it
+    learned_vocab: float = -1.0     # P(no welfare matter) under this: out-of-scope words alone do not decline it (off)
 
 
 @dataclass(frozen=True)

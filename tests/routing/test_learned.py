@@ -97,6 +97,7 @@ def test_welfare_needs_that_sound_like_classes_are_not_declined(fuji_router, tex
 def test_a_sure_welfare_matter_is_not_declined_for_one_out_of_scope_word():
     ranked, contrib = [("d", 5.5)], {"d": {"作業": 5.5}}
     oos = Signals(out_of_scope=("パソコン",), strong=5.5, p_oos=0.01)
-    assert decide(ranked, contrib, oos, Params()).outcome is Outcome.ROUTE
+    assert decide(ranked, contrib, oos, Params()).outcome is Outcome.OUT_OF_SCOPE     # the veto is off ...
+    assert decide(ranked, contrib, oos, Params(learned_vocab=0.03)).outcome is Outcome.ROUTE   # ... when on
     unsure = Signals(out_of_scope=("パソコン",), strong=5.5, p_oos=0.3)
     assert decide(ranked, contrib, unsure, Params()).outcome is Outcome.OUT_OF_SCOPE
