@@ -213,7 +213,28 @@ async def start_serve(name: str, workdir: Path, env: dict[str, str]) -> Proc:
 # --- the fake LINE API, counting what the bot sends ------------------------------------------
 
 class CountingLineApi(FakeLineApi):
-    """The test suite's fake LINE API, started on loopback; the driver issues the reply tokens."""
+    """The test suite's fake LINE API, started on loopback; the driver issues the reply tokens.
+
+    It also notes when each reply token and each resident's push arrived (``perf_counter``), for
+    the time from sending an event to its answer.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reply_at: dict[str, float] = {}
+        self.push_at: dict[str, list[float]] = {}
+
+    async def _reply(self, request: Any) -> Any:
+        resp = await super()._reply(request)
+        if resp.status == 200:
+            self.reply_at.setdefault((await request.json()).get("replyToken", ""), time.perf_counter())
+        return resp
+
+    async def _push(self, request: Any) -> Any:
+        resp = await super()._push(request)
+        if resp.status == 200:
+            self.push_at.setdefault((await request.json()).get("to", ""), []).append(time.perf_counter())
+        return resp
 
     def replies_per_token(self) -> Counter[str]:
         return Counter(c.body.get("replyToken", "") for c in self.calls
