@@ -424,6 +424,8 @@ def test_an_auxiliary_iku_is_not_a_death_wish(fuji_router):
 @pytest.mark.parametrize("text", [
     "21の娘、短大をやめてからバイトも半年で辞めてしまって、今は部屋でスマホばかり",
     "高校を中退してバイトしてたけど、今はなにもしていない18歳の弟のことで",
+    "26の兄は専門学校を出たあとバイトもしないで家にいます",
+    "就職に失敗して部屋から出なくなった22歳の娘",
 ])
 def test_a_job_told_as_past_is_no_second_need(fuji_router, text):
     res = fuji_router.route(text)
