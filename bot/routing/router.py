@@ -16,7 +16,7 @@ from bot.catalogue.model import Catalogue, Confidence, Field_, Service
 from bot.routing import data as routing_data
 from bot.routing import learned
 from bot.routing.crisis import CrisisScreen, LineRef
-from bot.routing.cues import Cues
+from bot.routing.cues import Cues, Found
 from bot.routing.decide import Params, Signals, decide
 from bot.routing.expand import SYN, Expander, merge
 from bot.routing.literal import LiteralIndex
@@ -184,7 +184,7 @@ class Router:
     def route(self, text: str) -> RoutingResult:
         norm, analysis, hit, text, lit, terms, phrase_hits = self._read(text)
         told_past: set[str] = set()     # バイトも辞めて: a past told, not a need asked for
-        if self.history_words and phrase_hits:
+        if self.history_words and phrase_hits and any(h in text for h in self.history_words):
             for p in phrase_hits:
                 if self._told_as_past(text, p, phrase_hits):   # its words are no second need (they still rank)
                     told_past.add("「" + p + "」")
@@ -331,14 +331,16 @@ class Router:
     def _serves(self, found, ranked) -> dict[str, frozenset[int]]:
         """For a message that names several people by age or life stage: which of them each ranked desk
         fits (by its own age range and life stages). Empty for one person."""
-        stated = set(found.stated_ages)
-        items = [dataclasses.replace(found, ages=(a,), stages=(), stated_ages=(a,) if a in stated else (), people=1)
-                 for a in found.ages]
-        items += [dataclasses.replace(found, ages=(), stages=(st,), stated_ages=(), people=1) for st in found.stages]
-        if len(items) < 2:
+        if len(found.ages) + len(found.stages) < 2:
             return {}
+        top = [sid for sid, _s in ranked[:5]]
+        if len({f for sid in top for f in self.fields[sid]}) == sum(len(self.fields[sid]) for sid in top):
+            return {}      # no two of them share a field: nothing for this to decide
+        stated = set(found.stated_ages)
+        items = [Found((a,), (), found.about, (), (a,) if a in stated else (), 1) for a in found.ages]
+        items += [Found((), (st,), found.about, (), (), 1) for st in found.stages]
         return {sid: frozenset(i for i, it in enumerate(items) if self.cues.fit(it, self.services[sid]) > 0)
-                for sid, _s in ranked[:5]}
+                for sid in top}
 
     def _elder_age(self, text: str, found) -> int:
         """The parent generation alone is named (父, 叔母) and no age is stated: at least this old."""
