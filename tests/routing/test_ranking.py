@@ -461,3 +461,8 @@ def test_a_desk_of_a_field_already_needed_is_a_second_need_for_another_person():
     assert d.outcome is Outcome.MULTI and d.needed == ("baby", "kid")
     same = Signals(serves={"baby": frozenset({0, 1}), "kid": frozenset({1})})
     assert decide(ranked, contrib, same, P, fields).outcome is not Outcome.MULTI
+
+
+def test_an_age_after_the_person_is_read():
+    assert (27, 27) in cues().extract("兄は27で、ずっと家にいる").stated_ages
+    assert cues().extract("家賃は50で払えない").stated_ages == ()
