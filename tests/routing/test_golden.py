@@ -21,13 +21,13 @@ GOLDEN = Path(__file__).parents[1] / "data" / "golden"
 STRICT = os.environ.get("SCRUM_GOLDEN_STRICT", "") == "1"
 pytestmark = pytest.mark.sudachi
 
-# Held-out levels measured on 2026-11-27 after the second ranking pass (344 lines: top-1 83.7 %,
-# top-3 94.5 %, crisis recall 94.4 %, false alarms 2.4 %, out-of-scope declined 80.0 %), minus a margin
-# of about three points: the golden files are still growing, and a new line must not turn the suite red
-# unless the router got worse. The crisis floors are the crisis screen owner's.
-FLOOR = {"top1": 0.80, "top3": 0.91, "crisis_recall": 0.88, "false_alarms": 0.03, "oos": 0.77}  # crisis: 92.6 % / 2.4 % measured
-# Dev levels (654 lines: top-1 91.4 %, top-3 98.5 %), minus the same margin.
-DEV_FLOOR = {"top1": 0.88, "top3": 0.95}
+# Held-out levels measured on 2026-11-27 after the third pass (learned component, blind probe batches;
+# 344 lines: top-1 84.3 %, top-3 95.9 %, crisis recall 94.4 %, false alarms 2.4 %, out-of-scope declined
+# 88.9 %), minus a margin of one or two lines per measure: any regression fails at once.
+FLOOR = {"top1": 0.82, "top3": 0.94, "crisis_recall": 0.92, "false_alarms": 0.03, "oos": 0.86}
+# Dev levels (654 lines, the model trained on them: top-1 93.3 %, top-3 98.8 %; by 5-fold cross-validation
+# 92.0 % / 98.6 %, `python -m bot.routing.learned --cv 5`), minus a margin.
+DEV_FLOOR = {"top1": 0.91, "top3": 0.97}
 
 
 def below_target(reason: str):
