@@ -10,19 +10,22 @@ them. Everything the processes share lives in the database (docs/performance.md 
 The supervisor here prepares what must be made once (tables, the development key file), starts
 the children with the same command and environment, passes SIGTERM, SIGINT and SIGHUP on to them,
 and restarts a child that died (at most ``MAX_RESTARTS`` in ``RESTART_WINDOW`` seconds; then it
-stops them all and exits 1, so the container or systemd unit restarts the whole). It imports no
+stops them all and exits 1, so the container or systemd unit restarts the whole). A child gets
+SIGTERM when the supervisor itself dies (Linux ``PR_SET_PDEATHSIG``), even by SIGKILL. It imports no
 application code of its own beyond the settings, the store and the cipher.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.settings import Settings
@@ -32,6 +35,7 @@ log = logging.getLogger("bot.processes")
 WORK_NICENESS = 5           # workers yield the CPU to the web processes that acknowledge webhooks
 MAX_RESTARTS = 5
 RESTART_WINDOW = 60.0
+PR_SET_PDEATHSIG = 1        # prctl(2): the signal a child gets when its parent dies
 STOP_GRACE = 40.0           # seconds children get to drain after SIGTERM (the channels drain in 30 s)
 
 
@@ -77,12 +81,26 @@ def _command(host: str | None, port: int | None) -> list[str]:
     return cmd
 
 
+def _child_setup(niceness: int) -> Callable[[], None]:
+    """Runs in the child before exec: its priority, and SIGTERM when the supervisor dies (Linux), so
+    a supervisor killed with SIGKILL leaves no orphan behind that still holds the port."""
+    def setup() -> None:
+        if niceness:
+            os.nice(niceness)
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        except (OSError, AttributeError):
+            pass
+    return setup
+
+
 def _start(child: Child, cmd: list[str], settings: Settings) -> None:
     env = dict(os.environ, SCRUM_ROLE=child.role, SCRUM_WEB_PROCESSES="1", SCRUM_WORK_PROCESSES="0")
     if child.role == "web" and settings.work_processes == 0:
         env["SCRUM_ROLE"] = "all"               # no workers: each web process answers what it takes
-    nice = (lambda: os.nice(WORK_NICENESS)) if child.role == "work" else None
-    child.proc = subprocess.Popen(cmd, env=env, preexec_fn=nice)  # noqa: S603 - our own command
+    setup = _child_setup(WORK_NICENESS if child.role == "work" else 0)
+    child.proc = subprocess.Popen(cmd, env=env, preexec_fn=setup)  # noqa: S603 - our own command
     log.info("started %s (pid %d)", child.name, child.proc.pid)
 
 

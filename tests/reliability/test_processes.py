@@ -96,3 +96,19 @@ async def test_web_and_worker_processes_answer_restart_and_stop(server: Server, 
     server.proc.send_signal(signal.SIGTERM)             # stopping the supervisor stops everyone
     assert await asyncio.to_thread(server.proc.wait, 45) == 0
     assert children_of(sup) == {}
+
+
+async def test_children_stop_when_the_supervisor_is_killed(server: Server) -> None:
+    assert server.proc is not None
+    sup = server.proc.pid
+    children = await wait_until(lambda: (c := children_of(sup)) and len(c) == 3 and c)
+    server.kill()                                       # SIGKILL: the supervisor cannot pass anything on
+    await wait_until(lambda: not any(Path(f"/proc/{pid}").exists() and _alive(pid) for pid in children), 45)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
