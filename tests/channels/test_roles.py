@@ -85,3 +85,24 @@ async def test_an_all_process_still_answers_what_a_web_process_queued(
     await wait_for(lambda: len(fake_line.delivered) == 1)
     await both.app[LINE_CHANNEL].drain()
     assert [i.text for i in conversation.seen] == ["こんにちは"]
+
+
+async def test_telegram_updates_are_queued_by_web_and_answered_by_the_worker(
+        db_url, aiohttp_client, make_app, channel_settings, fake_telegram, conversation):
+    from bot.channels.telegram import TELEGRAM_CHANNEL
+    from tests.channels.conftest import TG_SECRET
+    from tests.fakes import telegram_updates as up
+
+    web = await aiohttp_client(make_app(channel_settings.replace(role="web")))
+    chat = 555000222
+    for words in ("ひとつ", "ふたつ"):
+        resp = await web.post("/webhooks/telegram", data=up.body(up.text(words, chat_id=chat)), headers={
+            "Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": TG_SECRET})
+        assert resp.status == 200
+    await web.app[TELEGRAM_CHANNEL].drain()
+    assert conversation.seen == [] and fake_telegram.sent == []
+    worker = await aiohttp_client(make_app(channel_settings.replace(role="work", outbox_interval_seconds=0.2)))
+    await wait_for(lambda: len(fake_telegram.sent) >= 2)
+    await worker.app[TELEGRAM_CHANNEL].drain()
+    assert [i.text for i in conversation.seen] == ["ひとつ", "ふたつ"]
+    assert len(fake_telegram.sent) == 2 and all(m["chat_id"] == chat for m in fake_telegram.sent)
