@@ -2,7 +2,7 @@
 
 1. ``scrum-bot serve`` with ``SCRUM_ROLE=web`` (acknowledges only) takes ``--events`` text events
    at ``--rate`` per second: they wait in the database;
-2. then ``scrum-bot serve`` with ``SCRUM_ROLE=work`` starts and answers them through the fake LINE
+2. then ``--workers`` processes of ``scrum-bot serve`` with ``SCRUM_ROLE=work`` start and answer them through the fake LINE
    API (tests/fakes); the script times the drain from the first answer to the last, and reads the
    worker's CPU time from /proc. Loopback only, bounded by ``--deadline`` seconds.
 
@@ -57,30 +57,33 @@ async def main(a: argparse.Namespace) -> int:
         print(json.dumps(report["queued"]), flush=True)
         assert not api.delivered, "a web process answered"
 
-        log = (work / "work.log").open("wb")
-        worker = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                  env={**env, "SCRUM_ROLE": "work"})
-        wp = Proc("work", worker, "")
-        procs.append(wp)
+        workers = []
+        for i in range(a.workers):
+            log = (work / f"work-{i}.log").open("wb")
+            worker = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=ROOT, stdout=log,
+                                      stderr=subprocess.STDOUT, env={**env, "SCRUM_ROLE": "work"})
+            workers.append(Proc(f"work-{i}", worker, ""))
+        procs += workers
+        cpu_all = lambda: sum(w.cpu_seconds() for w in workers)  # noqa: E731
         t_start = time.perf_counter()
         first = last = None
         answered = 0
         while time.perf_counter() - t_start < a.deadline:
             answered = len(api.reply_at) + api.pushes()
             if answered and first is None:
-                first, cpu0 = time.perf_counter(), wp.cpu_seconds()
+                first, cpu0 = time.perf_counter(), cpu_all()
             if answered >= len(tokens):
                 last = time.perf_counter()
                 break
             await asyncio.sleep(0.05)
-        cpu = wp.cpu_seconds() - cpu0 if first is not None else float("nan")
+        cpu = cpu_all() - cpu0 if first is not None else float("nan")
         span = (last or time.perf_counter()) - (first or t_start)
         report["drain"] = {
             "events": len(tokens), "answered": answered, "on_reply_token": len(api.reply_at),
             "pushed": api.pushes(), "startup_to_first_answer_s": round((first or t_start) - t_start, 2),
             "drain_s": round(span, 2), "answered_per_s": round(answered / max(span, 1e-9), 1),
             "worker_cpu_s": round(cpu, 2), "worker_cpu_ms_per_event": round(1000 * cpu / max(answered, 1), 2),
-            "worker_rss_mb": round(wp.rss_mb(), 1)}
+            "workers": a.workers, "worker_rss_mb": round(sum(w.rss_mb() for w in workers), 1)}
         print(json.dumps(report["drain"]), flush=True)
     finally:
         for p in procs:
@@ -95,6 +98,7 @@ async def main(a: argparse.Namespace) -> int:
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--events", type=int, default=3000)
+    p.add_argument("--workers", type=int, default=1, help="worker processes draining the queue")
     p.add_argument("--rate", type=float, default=300.0, help="events per second while queueing")
     p.add_argument("--users", type=int, default=3000)
     p.add_argument("--database-url", default="sqlite", help="'sqlite' (a fresh file) or a PostgreSQL base URL")
