@@ -25,18 +25,11 @@ from bot.store.models import ProcessedEvent
 from bot.web.app import create_app
 from tests.conftest import _fresh_pg_database, _need_postgres
 from tests.fakes import line_events as ev
-from tests.fakes.line_api import FakeLineApi
 from tests.reliability.line_kit import SECRET, line_settings
 from tests.reliability.tcp_proxy import TcpProxy
 
 U1 = ev.user_id(901)
 
-
-@pytest.fixture
-async def fake_line() -> AsyncIterator[FakeLineApi]:
-    fake = await FakeLineApi(token="test-access-token").start()
-    yield fake
-    await fake.close()
 
 
 async def expire_leases(sessions) -> None:

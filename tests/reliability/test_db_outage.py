@@ -20,7 +20,7 @@ from bot.store.models import Ticket
 from bot.web.app import create_app
 from tests.conftest import _fresh_pg_database, _need_postgres
 from tests.fakes import line_events as ev
-from tests.fakes.line_api import FakeLineApi, Planned
+from tests.fakes.line_api import Planned
 from tests.reliability.line_kit import INQUIRY, NAME, PHONE, REF, SUMMARY, Resident, line_settings, payloads_of, texts_of
 from tests.reliability.tcp_proxy import TcpProxy
 
@@ -46,12 +46,6 @@ async def pg() -> AsyncIterator[tuple[str, TcpProxy]]:
 def via(url: str, proxy: TcpProxy) -> str:
     return make_url(url).set(host=proxy.host, port=proxy.port).render_as_string(hide_password=False)
 
-
-@pytest.fixture
-async def fake_line():
-    fake = await FakeLineApi(token="test-access-token").start()
-    yield fake
-    await fake.close()
 
 
 async def to_preview(resident: Resident) -> None:

@@ -74,12 +74,6 @@ class Server:
                 self.kill()
 
 
-@pytest.fixture
-async def fake_line() -> AsyncIterator[FakeLineApi]:
-    fake = await FakeLineApi(token=TOKEN).start()
-    yield fake
-    await fake.close()
-
 
 @pytest.fixture
 async def server(tmp_path: Path, fake_line: FakeLineApi) -> AsyncIterator[Server]:

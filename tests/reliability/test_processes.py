@@ -43,12 +43,6 @@ def niceness(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
 
 
-@pytest.fixture
-async def fake_line() -> AsyncIterator[FakeLineApi]:
-    fake = await FakeLineApi(token=TOKEN).start()
-    yield fake
-    await fake.close()
-
 
 @pytest.fixture
 async def server(db_url: str, tmp_path: Path, fake_line: FakeLineApi) -> AsyncIterator[Server]:
