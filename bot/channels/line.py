@@ -172,6 +172,14 @@ def render(replies: Sequence[Reply]) -> list[Message]:
     return out
 
 
+def _part(event: Any) -> int | None:
+    """The resident's part of the event queue (store.part_of), or None for a group or room."""
+    source = getattr(event, "source", None)
+    if isinstance(source, UserSource) and source.user_id:
+        return store.part_of(user_key(source.user_id))
+    return None
+
+
 def _usable_token(event: Any) -> str | None:
     """The event's reply token while it can still be trusted (LINE: use within about a minute)."""
     token = getattr(event, "reply_token", None)
@@ -262,7 +270,7 @@ class LineChannel(ChannelBase):
                 if not event_id:
                     continue
                 if await self._claimer.claim(NAME, event_id, self._seal(raw.get(event_id)),
-                                             lease=not self.queue_only):
+                                             lease=not self.queue_only, part=_part(event)):
                     fresh.append(event)
                 else:
                     ctx = getattr(event, "delivery_context", None)

@@ -186,7 +186,9 @@ class TelegramChannel(ChannelBase):
             return web.Response(status=400, text="malformed update")
         try:
             sealed = self._cipher.encrypt(body.decode("utf-8")) if self._cipher is not None else None
-            fresh = await self._claimer.claim(NAME, str(update.update_id), sealed, lease=not self.queue_only)
+            chat_id = _private_chat_id(update)
+            fresh = await self._claimer.claim(NAME, str(update.update_id), sealed, lease=not self.queue_only,
+                                              part=store.part_of(user_key(chat_id)) if chat_id is not None else None)
         except (SQLAlchemyError, OSError) as exc:   # asyncpg raises OSError when the server is down
             log.error("Telegram webhook: store unavailable (%s); Telegram will retry", type(exc).__name__)
             return web.Response(status=503, text="store unavailable")

@@ -15,12 +15,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+import zlib
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -36,11 +37,20 @@ REDACTED_MARK = "redacted"
 
 # --- processed events (idempotent ingestion) ---------------------------------------------------
 
+TAKE_LOCK = 0x5C2B0E7A                    # pg_advisory_xact_lock key of take_events
+PARTS = 4096                              # processed_event.part: a resident's events share one
+
+
+def part_of(user_key: str) -> int:
+    """The resident's part of the event queue: a hash, so the table never holds the platform id."""
+    return zlib.crc32(user_key.encode("utf-8")) % PARTS
+
+
 EVENT_LEASE = dt.timedelta(seconds=10)   # renewed while the handler works; a dead handler's event is re-run
 
 
 async def claim_event(sessions: Sessions, platform: str, event_id: str, payload_enc: bytes | None = None,
-                      *, lease: bool = True) -> bool:
+                      *, lease: bool = True, part: int | None = None) -> bool:
     """Records that an event arrived; returns True only the first time this (platform, id) is seen.
 
     ``payload_enc`` (the event, encrypted) is kept until the event is done, with a lease the handler
@@ -49,7 +59,7 @@ async def claim_event(sessions: Sessions, platform: str, event_id: str, payload_
     """
     now = utcnow()
     values = {"platform": platform, "event_id": event_id[:80], "received_at": now, "status": "received",
-              "payload_enc": payload_enc, "claimed_until": now + EVENT_LEASE if lease else None}
+              "payload_enc": payload_enc, "claimed_until": now + EVENT_LEASE if lease else None, "part": part}
     engine = sessions.kw["bind"]
     async with engine.begin() as conn:        # Core, one cached statement: this is the webhook's hot path
         result = await conn.execute(_claim_statement(conn.dialect.name), values)
@@ -120,11 +130,11 @@ class Claimer(GroupWriter):
     """
 
     async def claim(self, platform: str, event_id: str, payload_enc: bytes | None = None, *,
-                    lease: bool = True) -> bool:
+                    lease: bool = True, part: int | None = None) -> bool:
         now = utcnow()
         return await self._submit({"platform": platform, "event_id": event_id[:80], "received_at": now,
                                    "status": "received", "payload_enc": payload_enc,
-                                   "claimed_until": now + EVENT_LEASE if lease else None})
+                                   "claimed_until": now + EVENT_LEASE if lease else None, "part": part})
 
     async def _write(self, conn: Any, items: list[Any]) -> list[bool]:
         table = ProcessedEvent.__table__
@@ -251,13 +261,19 @@ async def take_events(sessions: Sessions, platform: str, limit: int = 20,
     if skipped:
         waiting = and_(waiting, ProcessedEvent.event_id.not_in(skipped))
     async with sessions() as s, s.begin():
-        rows = (await s.execute(select(ProcessedEvent.event_id, ProcessedEvent.claimed_until).where(waiting)
+        if s.bind.dialect.name == "postgresql":     # one taker at a time, so each sees the other's leases
+            await s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": TAKE_LOCK})
+        rows = (await s.execute(select(ProcessedEvent.event_id, ProcessedEvent.claimed_until, ProcessedEvent.part,
+                                       ProcessedEvent.received_at).where(waiting)
                                 .order_by(ProcessedEvent.received_at, ProcessedEvent.event_id)
                                 .limit(limit))).all()
         if not rows:
             return []
-        queued = {event_id for event_id, until in rows if until is None}
-        order = [event_id for event_id, _ in rows]
+        rows = await _not_held_elsewhere(s, platform, rows, skipped, now)
+        if not rows:
+            return []
+        queued = {event_id for event_id, until, _, _ in rows if until is None}
+        order = [event_id for event_id, _, _, _ in rows]
         taken = (await s.execute(update(ProcessedEvent)
                                  .where(waiting, ProcessedEvent.event_id.in_(order))
                                  .values(claimed_until=now + EVENT_LEASE)
@@ -265,6 +281,40 @@ async def take_events(sessions: Sessions, platform: str, limit: int = 20,
                                  .execution_options(synchronize_session=False))).all()
     got = {event_id: bytes(payload) for event_id, payload in taken}
     return [(e, got[e], e in queued) for e in order if e in got]
+
+
+async def _not_held_elsewhere(s: AsyncSession, platform: str, rows: list[Any], skipped: list[str],
+                              now: dt.datetime) -> list[Any]:
+    """The candidates whose resident has no older event still held by another process.
+
+    An event whose part (a hash of the resident) has an older event that another handler holds
+    (``received`` or ``answering`` under a running lease) waits, and so do the later candidates of
+    that part: a resident's messages are answered in order by several workers too. One indexed
+    query over the candidates' parts (ix_processed_event_part), however long the queue.
+    """
+    parts = {part for _, _, part, _ in rows if part is not None}
+    if not parts:
+        return rows
+    newest = max(received for _, _, _, received in rows)
+    held_q = (select(ProcessedEvent.part, ProcessedEvent.received_at)
+              .where(ProcessedEvent.platform == platform, ProcessedEvent.part.in_(parts),
+                     ProcessedEvent.received_at < newest,
+                     ProcessedEvent.status.in_(("received", "answering")),
+                     ProcessedEvent.claimed_until.is_not(None), ProcessedEvent.claimed_until >= now))
+    if skipped:
+        held_q = held_q.where(ProcessedEvent.event_id.not_in(skipped))
+    oldest_held: dict[int, dt.datetime] = {}
+    for part, received in (await s.execute(held_q)).all():
+        if part not in oldest_held or received < oldest_held[part]:
+            oldest_held[part] = received
+    keep, stopped = [], set()
+    for row in rows:
+        part, received = row[2], row[3]
+        if part is not None and (part in stopped or (part in oldest_held and oldest_held[part] < received)):
+            stopped.add(part)
+            continue
+        keep.append(row)
+    return keep
 
 
 async def event_status(sessions: Sessions, platform: str, event_id: str) -> str | None:

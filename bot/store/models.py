@@ -150,6 +150,9 @@ class ProcessedEvent(Base):
     status: Mapped[str] = mapped_column(String(20), default="received")   # received | answering | done | failed
     payload_enc: Mapped[bytes | None] = mapped_column(LargeBinary)      # the event, encrypted, until done
     claimed_until: Mapped[dt.datetime | None] = mapped_column()          # the handler's lease (renewed)
+    # A number from a hash of the resident (0–4095, not the platform id): a worker does not take an
+    # event while an older one of the same part is leased elsewhere, so a resident's order holds.
+    part: Mapped[int | None] = mapped_column()
 
 
 class Outbox(Base):
@@ -228,3 +231,5 @@ class RateLimitWindow(Base):
 
 
 Index("ix_ticket_desk_status", Ticket.desk, Ticket.status)
+# take_events asks, per waiting event, whether an older one of the same part is held elsewhere.
+Index("ix_processed_event_part", ProcessedEvent.platform, ProcessedEvent.part, ProcessedEvent.received_at)

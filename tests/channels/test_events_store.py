@@ -177,3 +177,25 @@ async def test_marking_answering_together_lets_one_handler_per_event_send(db_url
         assert await store.take_stale_events(sessions, "line") == []
     finally:
         await engine.dispose()
+
+
+async def test_a_residents_newer_event_waits_while_another_worker_holds_an_older_one(db_url):
+    """Two workers: A holds a resident's first event; B may take others, not that resident's second."""
+    engine_a, engine_b = make_engine(db_url), make_engine(db_url)
+    try:
+        a, b = make_sessions(engine_a), make_sessions(engine_b)
+        u, v = store.part_of("line:U-first"), store.part_of("line:U-second")
+        assert u != v
+        for event_id, part in (("01ORDER-1", u), ("01ORDER-2", u), ("01ORDER-3", v)):
+            assert await store.claim_event(a, "line", event_id, b"sealed", lease=False, part=part)
+            await asyncio.sleep(0.01)                    # distinct received_at, oldest first
+        assert [e for e, _, _ in await store.take_events(a, "line", limit=1)] == ["01ORDER-1"]
+        assert [e for e, _, _ in await store.take_events(b, "line")] == ["01ORDER-3"]   # not 01ORDER-2
+        await store.finish_events(a, "line", {"01ORDER-1": "done"})
+        assert [e for e, _, _ in await store.take_events(b, "line")] == ["01ORDER-2"]   # now it may
+        # the holder itself (skip = what it works on) is never kept waiting by its own lease
+        assert await store.claim_event(a, "line", "01ORDER-4", b"sealed", lease=False, part=v)
+        assert [e for e, _, _ in await store.take_events(b, "line", skip=["01ORDER-3"])] == ["01ORDER-4"]
+    finally:
+        await engine_a.dispose()
+        await engine_b.dispose()
