@@ -187,9 +187,9 @@ class ChannelBase:
     async def _flush_soon(self) -> None:
         await asyncio.sleep(FINISH_BATCH_DELAY)
         self._flush_scheduled = False
-        await self._finish_unfinished(quiet=False)
+        await self._finish_unfinished(raise_errors=False)
 
-    async def _finish_unfinished(self, quiet: bool = True) -> None:
+    async def _finish_unfinished(self, raise_errors: bool = True) -> None:
         """Stores the final status of answered events (batched; retried after a database outage)."""
         batch = {e: st for e, st in self._unfinished.items() if e not in self._active}
         if not batch:
@@ -197,7 +197,7 @@ class ChannelBase:
         try:
             await store.finish_events(self._sessions, self.name, batch)
         except (SQLAlchemyError, OSError) as exc:
-            if quiet:
+            if raise_errors:           # the sweeper's call: its loop logs and tries again
                 raise
             self._log.warning(f"{self._label}: status of %d {self._event_word}s not stored (%s); "
                               "retried by the sweeper", len(batch), type(exc).__name__)

@@ -56,6 +56,12 @@ def user_key(chat_id: int | str) -> str:
 
 # --- translation ------------------------------------------------------------------------------
 
+def _part(update: Update) -> int | None:
+    """The resident's part of the event queue (store.part_of), or None outside a private chat."""
+    chat_id = _private_chat_id(update)
+    return store.part_of(user_key(chat_id)) if chat_id is not None else None
+
+
 def _private_chat_id(update: Update) -> int | None:
     chat = update.effective_chat
     return chat.id if chat is not None and chat.type == "private" else None
@@ -186,9 +192,8 @@ class TelegramChannel(ChannelBase):
             return web.Response(status=400, text="malformed update")
         try:
             sealed = self._cipher.encrypt(body.decode("utf-8")) if self._cipher is not None else None
-            chat_id = _private_chat_id(update)
             fresh = await self._claimer.claim(NAME, str(update.update_id), sealed, lease=not self.queue_only,
-                                              part=store.part_of(user_key(chat_id)) if chat_id is not None else None)
+                                              part=_part(update))
         except (SQLAlchemyError, OSError) as exc:   # asyncpg raises OSError when the server is down
             log.error("Telegram webhook: store unavailable (%s); Telegram will retry", type(exc).__name__)
             return web.Response(status=503, text="store unavailable")
@@ -324,7 +329,7 @@ class TelegramChannel(ChannelBase):
                 offset = max(offset, update.update_id + 1)
                 sealed = (self._cipher.encrypt(json.dumps(update.to_dict(), ensure_ascii=False))
                           if self._cipher is not None else None)
-                if await store.claim_event(self._sessions, NAME, str(update.update_id), sealed):
+                if await self._claimer.claim(NAME, str(update.update_id), sealed, part=_part(update)):
                     await self.process(update)
             if not updates:             # Telegram long-polls; a server that answers at once is not hammered
                 await asyncio.sleep(0.5)

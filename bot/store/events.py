@@ -15,8 +15,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
-import zlib
 import uuid
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -56,14 +56,9 @@ async def claim_event(sessions: Sessions, platform: str, event_id: str, payload_
     ``payload_enc`` (the event, encrypted) is kept until the event is done, with a lease the handler
     renews, so an event acknowledged with a 200 is re-run by ``take_stale_events`` if its process dies.
     ``lease=False`` (a process that only acknowledges): no lease, the event waits for a worker.
+    A claim of its own; the channels claim through one shared ``Claimer`` (a group commit).
     """
-    now = utcnow()
-    values = {"platform": platform, "event_id": event_id[:80], "received_at": now, "status": "received",
-              "payload_enc": payload_enc, "claimed_until": now + EVENT_LEASE if lease else None, "part": part}
-    engine = sessions.kw["bind"]
-    async with engine.begin() as conn:        # Core, one cached statement: this is the webhook's hot path
-        result = await conn.execute(_claim_statement(conn.dialect.name), values)
-        return bool(result.rowcount)
+    return await Claimer(sessions).claim(platform, event_id, payload_enc, lease=lease, part=part)
 
 
 @functools.cache
@@ -180,10 +175,7 @@ async def finish_event(sessions: Sessions, platform: str, event_id: str, status:
     Statuses: ``received`` (claimed, lease renewed), ``answering`` (``mark_answering``: the answer is
     being sent), then ``done`` or ``failed``.
     """
-    async with sessions() as s, s.begin():
-        await s.execute(update(ProcessedEvent)
-                        .where(ProcessedEvent.platform == platform, ProcessedEvent.event_id == event_id[:80])
-                        .values(status=status, payload_enc=None, claimed_until=None))
+    await finish_events(sessions, platform, {event_id: status})
 
 
 async def finish_events(sessions: Sessions, platform: str, statuses: dict[str, str]) -> None:
@@ -207,18 +199,10 @@ async def mark_answering(sessions: Sessions, platform: str, event_id: str) -> bo
     PostgreSQL alike: an event whose answer may have gone out is never taken over by
     ``take_stale_events`` again, and when two handlers ran it (a lease that ran out while the first
     still worked), only the first to get here sends. An event without a row (never claimed) is
-    answered. Database errors propagate: the caller decides.
+    answered. Database errors propagate: the caller decides. (The channels share one
+    ``AnsweringMarker``, which does the same for handlers that get here together.)
     """
-    async with sessions() as s, s.begin():
-        result = await s.execute(update(ProcessedEvent)
-                                 .where(ProcessedEvent.platform == platform,
-                                        ProcessedEvent.event_id == event_id[:80],
-                                        ProcessedEvent.status == "received")
-                                 .values(status="answering", payload_enc=None))
-        if result.rowcount:
-            return True
-        row = await s.get(ProcessedEvent, (platform, event_id[:80]))
-        return row is None
+    return await AnsweringMarker(sessions).mark(platform, event_id)
 
 
 async def renew_events(sessions: Sessions, platform: str, event_ids: Iterable[str]) -> None:
