@@ -40,6 +40,8 @@ class Cues:
                              for a in data["ages"]]
         self.about = [(label, tuple(normalise(w) for w in words)) for label, words in data["about"].items()]
         self.groups = frozenset(normalise(w) for w in data.get("group_words", ()))
+        # labels of ``about`` whose words all name one relation (隣, 近所, 町内の: the neighbour), not people
+        self.one_person = frozenset(data.get("one_person_labels", ()))
         self._words_index = LiteralIndex((w, (w, st, rng, is_stated)) for w, st, rng, is_stated in self.words)
 
     def extract(self, text: str, hits: Iterable[tuple[int, tuple]] | None = None) -> Found:
@@ -99,6 +101,8 @@ class Cues:
             named = [w for w in ws if w in text and text.replace(w + "として", "").count(w) > 0]
             if named and about == "本人":
                 about = label
+            if label in self.one_person and len(named) > 1:
+                named = named[:1]             # 隣の人 … 近所とも: words of one relation, one person
             people.update(named)
         # 母 inside 祖母 is one person: keep only names not contained in a longer one
         people = {p for p in people if not any(p != q and p in q for q in people)}

@@ -61,6 +61,8 @@ class Signals:
     one_topic: bool = False                  # the best desk's evidence is one word that the next desk shares too
     p_oos: float = -1.0                      # the learned model's P(no welfare matter); -1: no model
     elder_age: int = 0                       # only people of the generation above are named (父, 叔母): at least this old
+    stated: tuple[tuple[int, int], ...] = () # ages written as numbers (50の兄, 60歳くらい)
+    people: int = 0                          # different people named (息子, 母, 隣の人)
     told_past: frozenset[str] = frozenset()  # terms of a keyword told as a past (バイトも辞めて): no second need
     serves: Mapping[str, frozenset[int]] = field(default_factory=dict)   # desk -> the people named that it fits
 
@@ -107,6 +109,14 @@ def _owned_terms(sid: str, contrib: Mapping[str, Mapping[str, float]], share: fl
     """The terms for which ``sid`` is (nearly) the best-scoring desk."""
     best = _best(contrib)
     return {t for t, c in contrib.get(sid, {}).items() if c >= share * best[t]}
+
+
+def _fits(rng: tuple[int, int] | None, age: tuple[int, int]) -> bool:
+    """An age range (None: no limit; None at an end: open) holds some of the stated ages."""
+    if rng is None:
+        return True
+    lo, hi = rng
+    return (lo is None or age[1] >= lo) and (hi is None or age[0] <= hi)
 
 
 def _same_words(a: str, b: str, contrib: Mapping[str, Mapping[str, float]]) -> bool:
@@ -178,9 +188,14 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
         best = _best(contrib)
         # a desk of a field already needed is a second need only for another person the message names
         # (妊娠中 … 上の子（5歳）: the baby's desk and the older child's)
+        # one age stated, and a desk made for that age is needed: a desk for everyone (work, a
+        # visit) is that same person's matter, not a second need (息子(26)が家に … 就職の話をすると怒る)
+        own_age = len(signals.stated) == 1 and ages.get(needs[0]) is not None \
+            and _fits(ages.get(needs[0]), signals.stated[0])
         left = sorted(((sid, _remaining(sid, owned, contrib, best, p.own_share, p.syn_second, key)) for sid, s in ranked
-                       if sid not in needs and (not (fields.get(sid, frozenset()) & used)
-                                                or (served and signals.serves.get(sid, frozenset()) - served))),
+                       if sid not in needs and not (own_age and sid in open_desks)
+                       and (not (fields.get(sid, frozenset()) & used)
+                            or (served and signals.serves.get(sid, frozenset()) - served))),
                       key=lambda x: -x[1])
         if not left:
             break
@@ -209,6 +224,12 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
                 and (rb is None or rb[1] is None or rb[1] >= signals.elder_age) and ratio >= p.elder_ratio \
                 and (bool(fields.get(a, frozenset()) & fields.get(b, frozenset())) or _same_words(a, b, contrib)):
             return Decision(Outcome.ROUTE, (b, a) + order[2:], (b,), f"the parent generation: {b}, not {a}", second)
+        # two desks of one kind told apart by age (visits for 15-39 and for everyone): the one age the
+        # message states chooses, even when it names other people too (50の兄 … 母が亡くなって)
+        if len(signals.stated) == 1 and ra != rb and ratio >= p.elder_ratio and not _fits(ra, signals.stated[0]) \
+                and _fits(rb, signals.stated[0]) \
+                and (bool(fields.get(a, frozenset()) & fields.get(b, frozenset())) or _same_words(a, b, contrib)):
+            return Decision(Outcome.ROUTE, (b, a) + order[2:], (b,), f"the stated age: {b}, not {a}", second)
         age_decided = signals.age_known and ages.get(a) != ages.get(b)   # the stated age chose between them
         if ratio >= p.close_ratio and top < p.close_below and not age_decided:
             return Decision(Outcome.CLARIFY, order, (), f"close: {ratio:.2f} of the best", second)

@@ -268,6 +268,7 @@ class Router:
                           short=len(norm) <= SHORT,
                           compare=any(w in text for w in self.compare_words), known_nouns=known_nouns,
                           p_oos=p_oos, elder_age=self._elder_age(text, found), told_past=frozenset(told_past),
+                          stated=found.stated_ages, people=found.people,
                           serves=self._serves(found, ranked),
                           concept=any(t.startswith(SYN) and t in vocab and not self.expander.is_light(t) for t in terms),
                           one_topic=any(m in text for m in self.topic_markers) and self._one_topic(ranked, contrib))
