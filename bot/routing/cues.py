@@ -146,7 +146,9 @@ class Cues:
             return 1.0
         # a stated age that fits none: penalise when it is the only person, or when every person's
         # age is stated (80代の父と50代の兄: a youth desk fits neither)
-        stated_only = not (set(found.ages) - set(found.stated_ages))
+        # an age range read from a word (年金, 要介護: 65+) that holds a stated age is that same person
+        stated_only = not [a for a in found.ages if a not in found.stated_ages
+                           and not any(a[0] <= s[1] and s[0] <= a[1] for s in found.stated_ages)]
         if found.stated_ages and (found.people <= 1 and len(found.stated_ages) == 1 or
                                   len(found.stated_ages) >= 2 and stated_only):
             rng_ok = rng is not None or bool(svc_stages)

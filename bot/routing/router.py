@@ -45,6 +45,8 @@ FUZZY_BELOW = 2.2         # exact evidence under which typo-tolerant matching is
 HISTORY_SPAN = 10         # characters after a keyword where a past is told (辞めて, 続かない)
 LEARNED_SWAP = 0.3        # the model prefers the second desk by this much ...
 LEARNED_RATIO = 0.7       # ... and the words put it this close to the first: the second goes first
+LEARNED_NEED = 0.5        # a second need the words found, short of the bar, that the model is this sure of ...
+LEARNED_NEED_MIN = 2.0    # ... with at least this much evidence of its own, is a second need
 
 
 def _verified(line) -> bool:
@@ -274,8 +276,21 @@ class Router:
                           one_topic=any(m in text for m in self.topic_markers) and self._one_topic(ranked, contrib))
         d = decide(ranked, contrib, signals, self.params, self.fields, self.age_ranges, self.key_terms,
                    conditions=self.conditions, open_desks=self.open_desks)
-        order = list(d.order)
         learned_view: dict[str, float] = {}
+        if self.model is not None and d.outcome is Outcome.ROUTE and d.second and LEARNED_NEED < 1:
+            # the words found a second need short of the bar (80歳の母 … 55歳の兄は無職): the learned
+            # model, trained on labelled several-need inquiries, decides whether both are needed
+            sid, rest = max(d.second.items(), key=lambda x: x[1])
+            if rest >= LEARNED_NEED_MIN:
+                feats = feats or self._features(text, terms, lit, found)
+                first = d.order[0]
+                learned_view = {first: self.model.probability(feats, first), sid: self.model.probability(feats, sid)}
+                if min(learned_view.values()) >= LEARNED_NEED:
+                    needs = (first, sid)
+                    d = dataclasses.replace(d, outcome=Outcome.MULTI, needed=needs, plain=False,
+                                            order=needs + tuple(x for x in d.order if x not in needs),
+                                            reason="independent needs; the learned model confirmed the second")
+        order = list(d.order)
         if self.model is not None and d.plain and len(order) > 1 \
                 and totals.get(order[1], 0.0) >= LEARNED_RATIO * totals[order[0]]:
             # two desks close on words: the learned model, sure of the second, chooses it
