@@ -8,6 +8,7 @@ so ケア in an inquiry meets 介護 in a service through ``≡介護``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,7 +45,8 @@ class Expander:
                     words.setdefault(toks[0].norm, []).append(canon)
                     words.setdefault(text, []).append(canon)
                 elif text:
-                    phrases.setdefault(text, []).append(canon)
+                    for form in variants(text):
+                        phrases.setdefault(form, []).append(canon)
         return cls(stop, light, {k: tuple(dict.fromkeys(v)) for k, v in words.items()},
                    {k: tuple(dict.fromkeys(v)) for k, v in phrases.items()})
 
@@ -87,6 +89,29 @@ class Expander:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "phrase_index", LiteralIndex(self.phrase_groups.items()))
+
+
+_PARTICLE = re.compile(r"(?<=[\u4e00-\u9fff\u30a1-\u30fa])[にへをが](?=[\u3041-\u3093\u4e00-\u9fff])")
+_A_TO_I = dict(zip("かさたなまらわがばぱ", "きしちにみりいぎびぴ"))
+_POLITE = (("ていない", "ていません"), ("てない", "てません"), ("こない", "きません"), ("ない", "ません"))
+
+
+def variants(phrase: str) -> list[str]:
+    """A phrase as residents also type it: without its case particles (学校に行けない → 学校行けない)
+    and with a polite negation (行けない → 行けません). Forms shorter than four characters are left out."""
+    forms = [phrase]
+    for m in _PARTICLE.finditer(phrase):
+        forms += [f[:m.start()] + f[m.end():] for f in forms if f[m.start():m.end()] == m.group(0)
+                  and len(f) == len(phrase)]
+    for f in list(forms):
+        for plain, polite in _POLITE:
+            if f.endswith(plain):
+                stem = f[:-len(plain)]
+                if plain == "ない" and stem and stem[-1] in _A_TO_I:      # 続かない → 続きません (godan)
+                    stem = stem[:-1] + _A_TO_I[stem[-1]]
+                forms.append(stem + polite)
+                break
+    return [f for f in dict.fromkeys(forms) if f == phrase or len(f) >= 4]
 
 
 def merge(bags: Iterable[Mapping[str, float]]) -> dict[str, float]:
