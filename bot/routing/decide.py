@@ -25,6 +25,7 @@ class Params:
     vague_ratio: float = 0.7        # with vague words ("相談したい"), this close is ambiguous ...
     vague_below: float = 6.0        # ... below this evidence
     age_ratio: float = 0.6          # desks told apart by age, and no age given: this close asks
+    own_age_ratio: float = 0.4      # a desk for the stated age this close to a desk for everyone goes first (no ask)
     elder_ratio: float = 0.4        # the parent generation named: a sibling desk this close without the youth limit wins
     share: float = 0.6              # a term belongs to the best desk when it takes this share of it
     own_share: float = 0.8          # ... and is a second desk's own evidence at this share
@@ -63,6 +64,7 @@ class Signals:
     elder_age: int = 0                       # only people of the generation above are named (父, 叔母): at least this old
     stated: tuple[tuple[int, int], ...] = () # ages written as numbers (50の兄, 60歳くらい)
     people: int = 0                          # different people named (息子, 母, 隣の人)
+    wish: bool = False                       # the message asks for something (働きたい, 探してる)
     told_past: frozenset[str] = frozenset()  # terms of a keyword told as a past (バイトも辞めて): no second need
     serves: Mapping[str, frozenset[int]] = field(default_factory=dict)   # desk -> the people named that it fits
 
@@ -230,6 +232,12 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
                 and _fits(rb, signals.stated[0]) \
                 and (bool(fields.get(a, frozenset()) & fields.get(b, frozenset())) or _same_words(a, b, contrib)):
             return Decision(Outcome.ROUTE, (b, a) + order[2:], (b,), f"the stated age: {b}, not {a}", second)
+        # a desk for everyone first, and close behind it the desk made for the one age the message
+        # states: when the message only tells the situation (30歳、職歴なし), that age's desk goes first;
+        # a concrete ask (仕事を探したい) stays with the desk for everyone
+        if len(signals.stated) == 1 and a in open_desks and ra is None and rb is not None \
+                and _fits(rb, signals.stated[0]) and not signals.wish and ratio >= p.own_age_ratio:
+            return Decision(Outcome.ROUTE, (b, a) + order[2:], (b,), f"the stated age's own desk: {b}", second)
         age_decided = signals.age_known and ages.get(a) != ages.get(b)   # the stated age chose between them
         if ratio >= p.close_ratio and top < p.close_below and not age_decided:
             return Decision(Outcome.CLARIFY, order, (), f"close: {ratio:.2f} of the best", second)

@@ -85,6 +85,7 @@ class Router:
     open_desks: frozenset[str] = frozenset()   # routable desks of field 全 (open to everyone)
     elder_roles: tuple = ()                    # (min age, parent-generation words, other people's words)
     history_words: tuple[str, ...] = ()        # 辞めて, 続かない: after a keyword, a past told (data/scope.yaml)
+    wish_words: frozenset[str] = frozenset()   # たい, 欲しい, 探す: the message asks for something (data/scope.yaml)
     params: Params = Params()
     model: learned.Model | None = None          # the learned weights (data/learned.json), when trained for this catalogue
 
@@ -271,6 +272,7 @@ class Router:
                           compare=any(w in text for w in self.compare_words), known_nouns=known_nouns,
                           p_oos=p_oos, elder_age=self._elder_age(text, found), told_past=frozenset(told_past),
                           stated=found.stated_ages, people=found.people,
+                          wish=any(t.norm in self.wish_words for t in toks),
                           serves=self._serves(found, ranked),
                           concept=any(t.startswith(SYN) and t in vocab and not self.expander.is_light(t) for t in terms),
                           one_topic=any(m in text for m in self.topic_markers) and self._one_topic(ranked, contrib))
@@ -523,6 +525,7 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None, model
         conditions=_conditions(routing_data.load("cues").get("conditions", ()), normalise, tok, expander),
         elder_roles=_elder_roles(routing_data.load("cues").get("elder_roles"), normalise),
         history_words=tuple(dict.fromkeys(normalise(w) for w in scope.get("history", ()))),
+        wish_words=frozenset(scope.get("wish", ())),
         open_desks=frozenset(s.id for s in catalogue.services if s.routable and Field_.ZEN in s.fields),
         visiting=frozenset(
             s.id for s in catalogue.services if s.routable and any(
