@@ -19,6 +19,7 @@ class Params:
     weak: float = 1.2               # below this a message says nothing about a desk
     oos_override: float = 4.0       # welfare evidence that outweighs out-of-scope words
     multi_min: float = 4.0          # evidence left for a second, independent need
+    joint_bar: float = 3.0          # the bar for a second need when both desks are about taking part
     multi_ratio: float = 0.2       # ... and relative to the first need
     close_ratio: float = 0.88       # a second desk this close makes the message ambiguous ...
     close_below: float = 8.0        # ... unless the best desk is this sure
@@ -133,7 +134,8 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
            fields: Mapping[str, frozenset[str]] | None = None,
            ages: Mapping[str, tuple[int, int] | None] | None = None,
            key: Mapping[str, frozenset[str]] | None = None,
-           conditions: frozenset[str] = frozenset(), open_desks: frozenset[str] = frozenset()) -> Decision:
+           conditions: frozenset[str] = frozenset(), open_desks: frozenset[str] = frozenset(),
+           joint: frozenset[str] = frozenset()) -> Decision:
     """Decides the outcome. ``fields`` (service id -> 分野) keeps two desks of one field from
     counting as two needs: neighbours share words, independent needs do not share a field.
     ``conditions`` (a person's condition: 障害, うつ, 病気) are no second need beside a desk of
@@ -203,11 +205,14 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
             break
         sid, rest = left[0]
         second[sid] = round(rest, 3)
+        # two desks of taking part (a class, a salon, the area's activities): one activity, unless the
+        # second shows clearly on its own words
+        bar = p.multi_min * (p.joint_bar if needs[0] in joint and sid in joint else 1.0)
         words = {t.strip("~「」≡") for t, c in contrib.get(sid, {}).items()
                  if t not in owned and (p.syn_second > 0 or not t.startswith("≡")) and c >= p.own_share * best[t]
                  and _key(t, sid, key)}
         enough = len(words) >= p.multi_words or rest >= p.multi_single
-        if rest >= p.multi_min and rest >= p.multi_ratio * top and enough:
+        if rest >= bar and rest >= p.multi_ratio * top and enough:
             needs.append(sid)
             owned |= _owned_terms(sid, contrib, p.share)
         else:

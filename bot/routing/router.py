@@ -277,7 +277,7 @@ class Router:
                           concept=any(t.startswith(SYN) and t in vocab and not self.expander.is_light(t) for t in terms),
                           one_topic=any(m in text for m in self.topic_markers) and self._one_topic(ranked, contrib))
         d = decide(ranked, contrib, signals, self.params, self.fields, self.age_ranges, self.key_terms,
-                   conditions=self.conditions, open_desks=self.open_desks)
+                   conditions=self.conditions, open_desks=self.open_desks, joint=self.participatory)
         learned_view: dict[str, float] = {}
         if self.model is not None and d.outcome is Outcome.ROUTE and d.second and LEARNED_NEED < 1:
             # the words found a second need short of the bar (80歳の母 … 55歳の兄は無職): the learned
