@@ -21,7 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     route.add_argument("text", nargs="*", metavar="TEXT")
     route.set_defaults(func=_route)
     ev = sub.add_parser("eval", help="score the router on the golden sets, beside a plain BM25 baseline")
-    ev.add_argument("--split", choices=("dev", "heldout", "all"), default="all")
+    ev.add_argument("--split", choices=("dev", "heldout", "all", "probes"), default="all",
+                    help="probes: the blind probe files of tests/data/probes (never trained on)")
     ev.add_argument("--catalogue", type=Path, default=DEFAULT_CATALOGUE)
     ev.add_argument("--golden", type=Path, default=None, help="folder of dev.tsv/heldout.tsv")
     ev.add_argument("--errors", action="store_true", help="list the dev errors with their sentences")
@@ -65,6 +66,19 @@ def _eval(args: argparse.Namespace) -> int:
     load_s = time.perf_counter() - t0
     folder = args.golden or GOLDEN_DIR
     splits = ["dev", "heldout"] if args.split == "all" else [args.split]
+    if args.split == "probes":   # the team's blind probe files (tests/data/probes/blind-*.tsv), never trained on
+        from bot.routing.learned import PROBES_DIR
+        files = sorted(PROBES_DIR.glob("blind-*.tsv"))
+        items = [it for path in files for it in load_golden(path)]
+        print(f"catalogue {args.catalogue}: {len(cat.services)} services; router built in {load_s:.2f} s")
+        print(f"blind probe files: {', '.join(p.name for p in files)}")
+        for line in evaluate(router.route, items).lines("blind probes (router)", sentences=False):
+            print(line)
+        base = evaluate(Baseline(cat, baseline_tokens(router.tokeniser)).route, items)
+        base_lines = base.lines("blind probes (plain BM25 baseline)", sentences=False)
+        for line in base_lines[:base_lines.index("recall per service (route/multi lines):")]:
+            print(line)
+        return 0 if files else 1
     baseline = Baseline(cat, baseline_tokens(router.tokeniser))
     print(f"catalogue {args.catalogue}: {len(cat.services)} services; router built in {load_s:.2f} s")
     status = 0

@@ -318,9 +318,17 @@ class CrisisScreen:
                     best, best_dist = kind, dist
         return best
 
-    def find(self, norm: str, analysis: Analysis | None) -> list[Occurrence]:
-        """Every un-suppressed lexicon occurrence, on the text and on its reading."""
+    def find(self, norm: str, analysis: Analysis | None, seen: list[str] | None = None) -> list[Occurrence]:
+        """Every un-suppressed lexicon occurrence, on the text and on its reading. ``seen`` collects the
+        terms found and then suppressed (死ぬほど眠い, ドラマで虐待のシーン): the lexicon read them."""
         found: list[Occurrence] = []
+
+        def suppressed(stream: str, i: int, end: int, kana: bool, text: str, kind: str) -> bool:
+            if self._suppressed(stream, i, end, kana, text, kind):
+                if seen is not None:
+                    seen.append(text)
+                return True
+            return False
         kana_msg = not _KANJI.search(norm)      # typed without kanji: kana readings of suppressors apply
         token_starts = {t.start for t in analysis.tokens} if analysis else None
         reading = analysis.reading if analysis else to_hiragana(norm)
@@ -384,16 +392,16 @@ class CrisisScreen:
                         while j >= 0:
                             read_spans.append((j, j + len(term.reading)))
                             j = reading.find(term.reading, j + 1)
-                if self._suppressed(stream, i, end, kana_msg or not is_text, term.text, term.kind):
+                if suppressed(stream, i, end, kana_msg or not is_text, term.text, term.kind):
                     continue
                 found.append(Occurrence(term, self._kind(term, stream, i, end), (0 if is_text else 1, i, end)))
                 hit_terms.add(term.text)
                 taken_until = end          # a shorter term inside this one is the same word
         if self.patterns:
             found.extend(self._find_patterns(reading, reading_starts, hit_terms, read_spans, other_word,
-                                             norm, kana_msg))
+                                             norm, kana_msg, suppressed))
         if analysis is not None and self.sequences:
-            found.extend(self._find_sequences(norm, analysis, hit_terms, kana_msg))
+            found.extend(self._find_sequences(norm, analysis, hit_terms, kana_msg, suppressed))
         if analysis is not None and self.lemmas:
             spans = [(o.term.text, norm.find(o.term.text)) for o in found]
             for tok in analysis.tokens:
@@ -403,7 +411,7 @@ class CrisisScreen:
                 i, end = tok.start, tok.start + len(tok.surface)
                 if any(j >= 0 and j <= i < j + len(t) for t, j in spans):
                     continue               # inside a lexicon term already found
-                if self._suppressed(norm, i, end, kana_msg, term.text, term.kind):
+                if suppressed(norm, i, end, kana_msg, term.text, term.kind):
                     continue
                 found.append(Occurrence(term, self._kind(term, norm, i, end), (0, i, end)))
                 hit_terms.add(term.text)
@@ -412,8 +420,10 @@ class CrisisScreen:
     def _find_patterns(self, reading: str, starts: frozenset[int] | set[int] | None,
                        hit_terms: set[str], read_spans: Sequence[tuple[int, int]] = (),
                        other_word: Callable[[int, int, frozenset[str]], bool] | None = None,
-                       norm: str = "", kana_msg: bool = False) -> list[Occurrence]:
+                       norm: str = "", kana_msg: bool = False,
+                       suppressed: Callable[..., bool] | None = None) -> list[Occurrence]:
         """Regular expressions over the hiragana reading (a match must start a word), or the text."""
+        suppressed = suppressed or self._suppressed
         out: list[Occurrence] = []
         any_text = self._any_text is not None and self._any_text.search(norm) is not None
         any_reading = self._any_reading is not None and self._any_reading.search(reading) is not None
@@ -426,7 +436,7 @@ class CrisisScreen:
                 if not any_text:
                     continue
                 for m in pat.regex.finditer(norm):
-                    if self._suppressed(norm, m.start(), m.end(), kana_msg, pat.term.text, pat.term.kind):
+                    if suppressed(norm, m.start(), m.end(), kana_msg, pat.term.text, pat.term.kind):
                         continue
                     out.append(Occurrence(pat.term, self._kind(pat.term, norm, m.start(), m.end()),
                                           (0, m.start(), m.end())))
@@ -443,7 +453,7 @@ class CrisisScreen:
                     continue           # inside words a lexicon term found on the text: the text decided
                 if other_word is not None and other_word(i, end, pat.kanji):
                     continue
-                if self._suppressed(reading, i, end, True, pat.term.text, pat.term.kind):
+                if suppressed(reading, i, end, True, pat.term.text, pat.term.kind):
                     continue
                 out.append(Occurrence(pat.term, self._kind(pat.term, reading, i, end), (1, i, end)))
                 hit_terms.add(pat.term.text)
@@ -451,8 +461,9 @@ class CrisisScreen:
         return out
 
     def _find_sequences(self, norm: str, analysis: Analysis, hit_terms: set[str],
-                        kana_msg: bool = False) -> list[Occurrence]:
+                        kana_msg: bool = False, suppressed: Callable[..., bool] | None = None) -> list[Occurrence]:
         """Word-sequence patterns on normalized forms (死ぬ … たい, 生きる … 意味 … ない)."""
+        suppressed = suppressed or self._suppressed
         out: list[Occurrence] = []
         toks = analysis.tokens
         norms = [t.norm for t in toks]
@@ -472,21 +483,26 @@ class CrisisScreen:
                     continue
                 start = toks[i].start
                 end = toks[j].start + len(toks[j].surface)
-                if start >= len(norm) or self._suppressed(norm, start, end, kana_msg, term.text, term.kind):
+                if start >= len(norm) or suppressed(norm, start, end, kana_msg, term.text, term.kind):
                     continue
                 out.append(Occurrence(term, self._kind(term, norm, start, end), (0, start, end)))
                 hit_terms.add(term.text)
         return out
 
-    def screen(self, norm: str, analysis: Analysis | None) -> CrisisHit | None:
-        """A CrisisHit when a strong term fires, or two weak ones; else None."""
-        occ = self.find(norm, analysis)
+    def screen(self, norm: str, analysis: Analysis | None, seen: list[str] | None = None) -> CrisisHit | None:
+        """A CrisisHit when a strong term fires, or two weak ones; else None. ``seen`` collects the
+        terms the lexicon read and set aside (suppressed, or told as over); a weak sign alone is not
+        set aside: it is only not enough."""
+        occ = self.find(norm, analysis, seen)
+        found = occ
         kana_msg = not _KANJI.search(norm)
         if occ and self._past_markers.within(norm, kana_msg):       # a past that is over
             reading = analysis.reading if analysis else to_hiragana(norm)
             occ = [o for o in occ if o.kind == "emergency" or not self._over(o, norm, reading, kana_msg)]
         if occ and self._medical_resolved.within(norm, kana_msg):
             occ = [o for o in occ if not o.kind.startswith("medical")]   # "頭を打ったけど異常なし"
+        if seen is not None:      # told as over (昔は…今は元気), or a medical event said to be resolved
+            seen.extend(o.term.text for o in found if o not in occ)
         strong = [o for o in occ if not o.term.weak]
         signs = [o for o in occ if not o.term.companion]
         if not strong and not (signs and self._weak_add_up(occ)) and not (signs and len(norm) <= self._short):

@@ -3,14 +3,16 @@
 The word lists say what a desk is about; they cannot weigh the many ordinary words that tell a city
 errand (教室の申し込み, 住民票) from a welfare need, or two neighbouring desks apart. This model does,
 from labelled inquiries: the catalogue's own examples, the golden *dev* lines and the probe lines of
-``data/learned_extra.tsv`` (never the held-out lines).
+``data/learned_extra.tsv``, the ``train-*`` probe files of tests/data/probes and the crisis screen's
+probe lines (never the held-out lines, never the ``blind-*`` probe files).
 
 Features are what the router has already computed for an inquiry — its expanded terms (normalized
 forms, sub-words, synonym groups ``≡X``), the character bigrams of the text that hold a kanji or a
 katakana, and the cues (age bands, life stages, about whom, a visit asked, taking part, out-of-scope
 and vague words) — so inference is a dictionary walk in pure Python (tens of microseconds).
 
-Classes are the catalogue's routable service ids plus ``OOS`` (not a welfare matter). The weights are
+Classes are the catalogue's routable service ids plus ``OOS`` (not a welfare matter) and ``CRISIS``
+(life or safety at risk now, for messages in which the crisis lexicon reads no word at all). The weights are
 data: ``data/learned.json``, written by ``python -m bot.routing.learned`` (deterministic), with the
 hash of its training data, so a test can tell whether it is fresh. The file is keyed by the catalogue
 name and its routable ids: a router built on another catalogue does not use it.
@@ -32,6 +34,7 @@ from importlib import resources
 from pathlib import Path
 
 OOS = "∅"                     # the class "not a welfare matter"
+CRISIS = "‼"                  # the class "life or safety may be at risk now" (beside the crisis lexicon)
 EPOCHS = 30
 L2 = 1e-4
 RATE = 0.3
@@ -147,7 +150,8 @@ def load_model() -> Model | None:
 def train(rows: Sequence[tuple[Mapping[str, float], frozenset[str], float]], classes: Sequence[str],
           *, epochs: int = EPOCHS, l2: float = L2, rate: float = RATE, seed: int = 0) -> Model:
     """One-vs-rest logistic regression, AdaGrad, fixed order per seed (deterministic).
-    ``rows``: (features, positive classes, weight)."""
+    ``rows``: (features, positive classes, weight), or with a fourth item, the classes the row speaks
+    for (the others learn nothing from it: a crisis probe line says nothing about desks)."""
     idx = {c: i for i, c in enumerate(classes)}
     k = len(classes)
     w: dict[str, list[float]] = {}
@@ -159,7 +163,8 @@ def train(rows: Sequence[tuple[Mapping[str, float], frozenset[str], float]], cla
     for _ in range(epochs):
         rnd.shuffle(order)
         for i in order:
-            feats, pos, weight = rows[i]
+            feats, pos, weight = rows[i][:3]
+            only = rows[i][3] if len(rows[i]) > 3 else None
             s = b[:]
             for f, v in feats.items():
                 wf = w.get(f)
@@ -171,7 +176,7 @@ def train(rows: Sequence[tuple[Mapping[str, float], frozenset[str], float]], cla
                 z = max(-30.0, min(30.0, s[c]))
                 p = 1.0 / (1.0 + math.exp(-z))
                 y = 1.0 if classes[c] in pos else 0.0
-                grad[c] = (p - y) * weight
+                grad[c] = (p - y) * weight if only is None or classes[c] in only else 0.0
             for c in range(k):
                 gb[c] += grad[c] ** 2
                 b[c] -= rate * grad[c] / math.sqrt(gb[c])
@@ -190,7 +195,7 @@ def train(rows: Sequence[tuple[Mapping[str, float], frozenset[str], float]], cla
 
 def training_rows(router, items: Iterable[tuple[str, frozenset[str], float]]):
     """(features, positives, weight) for labelled texts, read by ``router``."""
-    return [(router.learned_features(text), pos, wt) for text, pos, wt in items]
+    return [(router.learned_features(row[0]), *row[1:]) for row in items]
 
 
 def labelled(catalogue, golden_items, extra_path: Path | None) -> list[tuple[str, frozenset[str], float]]:
@@ -206,10 +211,15 @@ def labelled(catalogue, golden_items, extra_path: Path | None) -> list[tuple[str
             if not line.strip() or line.startswith("#"):
                 continue
             text, label = line.split("\t")[:2]
-            pos = frozenset({OOS}) if label == "out_of_scope" else frozenset(
-                s for s in label.split(",") if s and s != "none")
-            out.append((text, pos, 1.0))
+            out.append((text, _extra_label(label), 1.0))
     return out
+
+
+def _extra_label(label: str) -> frozenset[str]:
+    """``out_of_scope``, or service ids separated by commas, where ``crisis`` marks a crisis line."""
+    if label == "out_of_scope":
+        return frozenset({OOS})
+    return frozenset(CRISIS if s == "crisis" else s for s in label.split(",") if s and s != "none")
 
 
 def _golden_row(it) -> tuple[str, frozenset[str], float]:
@@ -219,13 +229,13 @@ def _golden_row(it) -> tuple[str, frozenset[str], float]:
         return it.text, frozenset(it.services), 1.0
     if it.outcome == "clarify":
         return it.text, frozenset(it.services), 0.5
-    return it.text, frozenset(it.services), 0.5      # crisis: the desks that fit, if any
+    return it.text, frozenset(it.services) | {CRISIS}, 0.5      # crisis: the desks that fit, if any
 
 
 def data_hash(texts: Iterable[tuple[str, frozenset[str], float]], extra: str = "") -> str:
     h = hashlib.sha256()
-    for text, pos, wt in texts:
-        h.update(f"{text}\t{','.join(sorted(pos))}\t{wt}\n".encode())
+    for text, pos, wt, *only in texts:
+        h.update(f"{text}\t{','.join(sorted(pos))}\t{wt}\t{','.join(sorted(only[0])) if only else ''}\n".encode())
     h.update(extra.encode())
     return h.hexdigest()[:16]
 
@@ -233,20 +243,40 @@ def data_hash(texts: Iterable[tuple[str, frozenset[str], float]], extra: str = "
 DATA_FILE = Path(__file__).parent / "data" / "learned.json"
 EXTRA_FILE = Path(__file__).parent / "data" / "learned_extra.tsv"
 DEV_FILE = Path(__file__).parents[2] / "tests" / "data" / "golden" / "dev.tsv"
+PROBES_DIR = Path(__file__).parents[2] / "tests" / "data" / "probes"          # train-*.tsv: golden format
+CRISIS_PROBE = Path(__file__).parents[2] / "tests" / "routing" / "data" / "crisis_probe.tsv"
+
+
+def probe_rows(probes_dir: Path = PROBES_DIR, crisis_probe: Path = CRISIS_PROBE) -> list[tuple]:
+    """Training rows from the team's probe files: the ``train-*`` files of tests/data/probes (the
+    ``blind-*`` ones are never trained on) and the crisis screen's probe lines (crisis or not, at half
+    weight, and for the crisis class only: they say nothing about desks)."""
+    import csv
+
+    from bot.routing.evaluate import load_golden
+    out: list[tuple[str, frozenset[str], float]] = []
+    for path in sorted(probes_dir.glob("train-*.tsv")):
+        out += [_golden_row(it) for it in load_golden(path)]
+    if crisis_probe.exists():
+        with crisis_probe.open(encoding="utf-8", newline="") as f:
+            for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+                out.append((r["text"], frozenset({CRISIS}) if r["expect"] != "none" else frozenset(), 0.5,
+                            frozenset({CRISIS})))
+    return out
 
 
 def fingerprint(catalogue, dev_path: Path = DEV_FILE) -> tuple[list, str]:
     from bot.routing.evaluate import load_golden
-    items = labelled(catalogue, load_golden(dev_path), EXTRA_FILE)
+    items = labelled(catalogue, load_golden(dev_path), EXTRA_FILE) + probe_rows()
     src = (Path(__file__).read_text(encoding="utf-8"))   # the features and the trainer are part of the data
     return items, data_hash(items, src)
 
 
 def build(catalogue, router, dev_path: Path = DEV_FILE) -> Model:
     items, h = fingerprint(catalogue, dev_path)
-    classes = [s.id for s in catalogue.services if s.routable] + [OOS]
+    classes = [s.id for s in catalogue.services if s.routable] + [OOS, CRISIS]
     model = train(training_rows(router, items), classes)
-    return Model(model.classes, model.index, model.weights, model.bias, tuple(classes[:-1]), h)
+    return Model(model.classes, model.index, model.weights, model.bias, tuple(classes[:-2]), h)
 
 
 def read_extra(path: Path = EXTRA_FILE) -> list[tuple[str, str]]:
@@ -266,11 +296,9 @@ def cross_validate(catalogue, router, dev_items, extra: Sequence[tuple[str, str]
 
     from bot.routing.evaluate import Report
 
-    classes = [s.id for s in catalogue.services if s.routable] + [OOS]
-    base = labelled(catalogue, [], None)
-    extra_rows = labelled(_Empty(), [], None) + [
-        (t, frozenset({OOS}) if lab == "out_of_scope" else frozenset(x for x in lab.split(",") if x), 1.0)
-        for t, lab in extra]
+    classes = [s.id for s in catalogue.services if s.routable] + [OOS, CRISIS]
+    base = labelled(catalogue, [], None) + probe_rows()
+    extra_rows = [(t, _extra_label(lab), 1.0) for t, lab in extra]
     cache: dict[str, dict[str, float]] = {}
 
     def feats(t: str) -> dict[str, float]:
@@ -283,8 +311,8 @@ def cross_validate(catalogue, router, dev_items, extra: Sequence[tuple[str, str]
     for fold in range(k):
         train_items = base + [_golden_row(it) for j, it in enumerate(dev_items) if j % k != fold] + \
             [row for j, row in enumerate(extra_rows) if j % k != fold]
-        m = train([(feats(t), pos, w) for t, pos, w in train_items], classes)
-        m = Model(m.classes, m.index, m.weights, m.bias, tuple(classes[:-1]))
+        m = train([(feats(row[0]), *row[1:]) for row in train_items], classes)
+        m = Model(m.classes, m.index, m.weights, m.bias, tuple(classes[:-2]))
         r = dataclasses.replace(router, model=m)
         for j, it in enumerate(dev_items):
             if j % k == fold:

@@ -45,6 +45,7 @@ FUZZY_BELOW = 2.2         # exact evidence under which typo-tolerant matching is
 HISTORY_SPAN = 10         # characters after a keyword where a past is told (辞めて, 続かない)
 LEARNED_SWAP = 0.3        # the model prefers the second desk by this much ...
 LEARNED_RATIO = 0.7       # ... and the words put it this close to the first: the second goes first
+LEARNED_CRISIS = 0.97     # the learned model is this sure of a crisis the lexicon did not see: crisis lines first
 LEARNED_NEED = 0.5        # a second need the words found, short of the bar, that the model is this sure of ...
 LEARNED_NEED_MIN = 2.0    # ... with at least this much evidence of its own, is a second need
 
@@ -121,7 +122,8 @@ class Router:
         """Normalise, screen, tokenise, find every literal, expand: what the later stages read."""
         norm = self.normalise(text)
         analysis = self._analyse(norm)
-        hit = self.screener.screen(norm, analysis)
+        seen: list[str] = []      # crisis words the lexicon read and set aside (死ぬほど眠い)
+        hit = self.screener.screen(norm, analysis, seen)
         text = norm[:MAX_CHARS]
         lit: dict[str, list] = {"phrase": [], "synonym": [], "cue": [], "oos": [], "vague": [], "part": [],
                                "visit": []}
@@ -153,7 +155,7 @@ class Router:
                 terms[t] = w
         # kana phrases read as their written form (きてほしい → 来てほしい) count as found phrases
         phrase_hits = list(dict.fromkeys(lit["phrase"] + [p for p in kana_phrases if p in self.index.phrases]))
-        return norm, analysis, hit, text, lit, terms, phrase_hits
+        return norm, analysis, hit, text, lit, terms, phrase_hits, bool(seen)
 
     def _told_as_past(self, text: str, phrase: str, others: Sequence[str] = ()) -> bool:
         """Every occurrence of the keyword is followed, before any other keyword, by a past told
@@ -174,7 +176,7 @@ class Router:
 
     def learned_features(self, text: str) -> dict[str, float]:
         """The learned model's view of an inquiry (the same reading as ``route``)."""
-        norm, analysis, hit, text, lit, terms, _ph = self._read(text)
+        norm, analysis, hit, text, lit, terms, _ph, _seen = self._read(text)
         return self._features(text, terms, lit, self.cues.extract(text, hits=lit["cue"]))
 
     def _features(self, text: str, terms, lit, found) -> dict[str, float]:
@@ -185,7 +187,7 @@ class Router:
                                 about=found.about, flags=flags)
 
     def route(self, text: str) -> RoutingResult:
-        norm, analysis, hit, text, lit, terms, phrase_hits = self._read(text)
+        norm, analysis, hit, text, lit, terms, phrase_hits, crisis_seen = self._read(text)
         told_past: set[str] = set()     # バイトも辞めて: a past told, not a need asked for
         if self.history_words and phrase_hits and any(h in text for h in self.history_words):
             for p in phrase_hits:
@@ -193,6 +195,18 @@ class Router:
                     told_past.add("「" + p + "」")
                     told_past.update(self.expander.terms(self.tokeniser.analyse(p), p))
         scored = self.index.score(terms, text, hits=phrase_hits)
+        found = self.cues.extract(text, hits=lit["cue"])
+        feats: dict[str, float] = {}
+        p_crisis = -1.0
+        if hit is None and not crisis_seen and self.model is not None and LEARNED_CRISIS < 1:
+            # the lexicon read no crisis word at all (one it set aside, 死ぬほど眠い, stays set aside);
+            # the learned model (trained on labelled crisis lines and their near-misses) reads the
+            # whole message for what no word list holds: when it is sure, the crisis lines come first
+            feats = self._features(text, terms, lit, found)
+            p_crisis = self.model.probability(feats, learned.CRISIS)
+            if p_crisis >= LEARNED_CRISIS:
+                hit = CrisisHit(kind="general", terms=(f"{learned.CRISIS}{p_crisis:.2f}",),
+                                line_ids=self.screener.lines_for(("general",)))
         vocab = self.index.postings
         toks = analysis.tokens
         # content nouns, without numbers and their counters (高1, 1ヶ月: ages and durations are cues)
@@ -205,7 +219,6 @@ class Router:
         # typos matter when little matched and some word is unknown (ﾎｲｸｴﾝ, 保育えん)
         if foreign and len(text) <= FUZZY_TEXT and max(scored.totals.values(), default=0.0) < FUZZY_BELOW:
             scored = self.index.add_fuzzy(norm[:MAX_CHARS], scored)
-        found = self.cues.extract(text, hits=lit["cue"])
         totals: dict[str, float] = {}
         cue_effects: dict[str, str] = {}
         for sid in self.routable:
@@ -261,9 +274,8 @@ class Router:
         light_only = best is not None and strong <= 0
         # the learned model, read only when it can change the outcome: is this a welfare matter at all?
         p_oos = -1.0      # (-1: not asked)
-        feats: dict[str, float] = {}
         if self.model is not None and hit is None and strong < self.params.learned_keep:
-            feats = self._features(text, terms, lit, found)
+            feats = feats or self._features(text, terms, lit, found)
             p_oos = self.model.probability(feats, learned.OOS)
         signals = Signals(hit is not None, oos, vague, age_known=bool(found.ages or found.stages),
                           light_only=light_only, strong=strong, short_topic=len(norm) <= SHORT_TOPIC,

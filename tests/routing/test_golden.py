@@ -43,7 +43,10 @@ def _report(router, split):
 
 @pytest.fixture(scope="module")
 def heldout(fuji_router):
-    return _report(fuji_router, "heldout")
+    rep = _report(fuji_router, "heldout")
+    # aggregates only: the errors hold the sentences, and a failing assert prints the whole report
+    rep.errors.clear()
+    return rep
 
 
 @pytest.fixture(scope="module")
@@ -73,18 +76,23 @@ def test_heldout_top3_at_least_98_percent(heldout):
     assert heldout.top3 >= 0.98 * heldout.n, f"top-3 {heldout.top3}/{heldout.n}"
 
 
-@below_target("out-of-scope declined")
-def test_heldout_out_of_scope_declined_at_least_90_percent(heldout):
+def test_heldout_out_of_scope_declined_at_least_90_percent(heldout):   # met on 2026-11-27 (fourth pass)
     assert heldout.oos_declined >= 0.90 * heldout.oos_n, f"declined {heldout.oos_declined}/{heldout.oos_n}"
 
 
 # --- regression floors (always enforced) -----------------------------------------------------
 def test_heldout_does_not_fall_below_the_measured_floor(heldout):
-    assert heldout.top1 >= FLOOR["top1"] * heldout.n
-    assert heldout.top3 >= FLOOR["top3"] * heldout.n
-    assert heldout.crisis_hit >= FLOOR["crisis_recall"] * heldout.crisis_n
-    assert heldout.false_alarms <= FLOOR["false_alarms"] * heldout.non_crisis_n
-    assert heldout.oos_declined >= FLOOR["oos"] * heldout.oos_n
+    # plain numbers in the assertions: a failing assert on the Report would print its errors, and with
+    # them held-out sentences
+    top1, top3, n = heldout.top1, heldout.top3, heldout.n
+    hit, crisis_n = heldout.crisis_hit, heldout.crisis_n
+    alarms, non_crisis = heldout.false_alarms, heldout.non_crisis_n
+    declined, oos_n = heldout.oos_declined, heldout.oos_n
+    assert top1 >= FLOOR["top1"] * n, f"top-1 {top1}/{n}"
+    assert top3 >= FLOOR["top3"] * n, f"top-3 {top3}/{n}"
+    assert hit >= FLOOR["crisis_recall"] * crisis_n, f"crisis recall {hit}/{crisis_n}"
+    assert alarms <= FLOOR["false_alarms"] * non_crisis, f"false alarms {alarms}/{non_crisis}"
+    assert declined >= FLOOR["oos"] * oos_n, f"declined {declined}/{oos_n}"
 
 
 def test_dev_does_not_fall_below_the_measured_floor(dev):

@@ -101,3 +101,41 @@ def test_a_sure_welfare_matter_is_not_declined_for_one_out_of_scope_word():
     assert decide(ranked, contrib, oos, Params(learned_vocab=0.03)).outcome is Outcome.ROUTE   # ... when on
     unsure = Signals(out_of_scope=("パソコン",), strong=5.5, p_oos=0.3)
     assert decide(ranked, contrib, unsure, Params()).outcome is Outcome.OUT_OF_SCOPE
+
+
+def test_a_row_teaches_only_the_classes_it_speaks_for():
+    """A crisis probe line says nothing about desks: with ``only`` it moves the crisis class alone."""
+    masked = [({"bias": 1.0, "t灯油": 1.0}, frozenset(), 1.0, frozenset({learned.CRISIS}))] * 5
+    m = learned.train(_toy_rows() + masked, ["x", learned.OOS, learned.CRISIS], epochs=10)
+    row = m.index.get("t灯油")
+    assert row is not None                        # it taught the crisis class (towards "no") ...
+    k = len(m.classes)
+    assert [m.weights[row * k + c] for c in range(2)] == [0.0, 0.0]   # ... and nothing to the others
+    assert m.weights[row * k + 2] < 0
+
+
+@pytest.mark.sudachi
+def test_the_learned_crisis_reader_sees_what_no_word_list_holds(fuji_router):
+    """Written for this test: a goodbye in deeds, no crisis word (the lexicon reads none)."""
+    r = fuji_router.route("もうみんなに迷惑かけたくない。大事にしてた本も服も全部人にあげた。あとは手紙を書くだけ")
+    assert r.outcome is Outcome.CRISIS
+    assert r.crisis.terms[0].startswith(learned.CRISIS) and r.crisis.line_ids
+
+
+@pytest.mark.sudachi
+def test_words_the_lexicon_set_aside_stay_set_aside(fuji_router):
+    """The learned reader is asked only when the lexicon read no crisis word: a word it suppressed
+    (fiction, negation) or told as over keeps the message out of crisis; a weak sign alone does not."""
+    screen = fuji_router.screener
+
+    def seen(text):
+        norm = fuji_router.normalise(text)
+        out: list[str] = []
+        assert screen.screen(norm, fuji_router._analyse(norm), out) is None
+        return out
+
+    assert seen("ドラマで主人公が自殺するシーンを見て泣いてしまった")
+    assert seen("中学の時にリスカしてたけど、大人になってやめられた")
+    assert seen("今までありがとう、と書いた年賀状") == []        # a weak sign alone: not enough, not set aside
+    for text in ("ドラマで主人公が自殺するシーンを見て泣いてしまった", "死にたいとは思ってないけど、仕事探しがつらい"):
+        assert fuji_router.route(text).outcome is not Outcome.CRISIS

@@ -127,3 +127,11 @@ def test_unknown_topic_with_no_desk_words_is_declined(other_router):
 def test_vague_message_asks_with_choices(other_router):
     r = other_router.route("相談したいです")
     assert r.outcome is Outcome.CLARIFY and 2 <= len(r.matches) <= 5
+
+
+@pytest.mark.sudachi
+def test_cli_eval_reports_the_blind_probe_files(capsys):
+    assert main(["eval", "--split", "probes"]) == 0
+    out = capsys.readouterr().out
+    assert "blind-2026-11-27-everyone.tsv" in out and "== blind probes (router): " in out
+    assert "crisis recall" in out and "errors:" not in out
