@@ -26,6 +26,8 @@ class Expander:
     light: frozenset[str]
     word_groups: Mapping[str, tuple[str, ...]]        # normalized form -> canonical terms
     phrase_groups: Mapping[str, tuple[str, ...]]      # normalised surface phrase -> canonical terms
+    # the same phrases as Sudachi normalized forms, by first form: 家にいる meets 家にいます, 家にいて
+    lemma_phrases: Mapping[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]] = field(default_factory=dict)
     phrase_index: LiteralIndex = field(init=False, repr=False, compare=False)
 
     @classmethod
@@ -35,6 +37,7 @@ class Expander:
         light = frozenset(str(w) for w in data.get("light", ()))
         words: dict[str, list[str]] = {}
         phrases: dict[str, list[str]] = {}
+        lemmas: dict[tuple[str, ...], list[str]] = {}
         for group in data.get("groups", ()):
             head = normalise(str(group[0]))
             canon = SYN + head
@@ -47,8 +50,15 @@ class Expander:
                 elif text:
                     for form in variants(text):
                         phrases.setdefault(form, []).append(canon)
+                    seq = tuple(t.norm for t in analyse(text).tokens if t.pos not in ("補助記号", "空白"))
+                    if len(seq) >= 2:
+                        lemmas.setdefault(seq, []).append(canon)
+        by_first: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+        for seq, canons in lemmas.items():
+            by_first.setdefault(seq[0], []).append((seq, tuple(dict.fromkeys(canons))))
         return cls(stop, light, {k: tuple(dict.fromkeys(v)) for k, v in words.items()},
-                   {k: tuple(dict.fromkeys(v)) for k, v in phrases.items()})
+                   {k: tuple(dict.fromkeys(v)) for k, v in phrases.items()},
+                   {k: tuple(v) for k, v in by_first.items()})
 
     def terms(self, analysis: Analysis, norm_text: str | None = None,
               hits: Iterable[tuple[str, ...]] | None = None) -> dict[str, float]:
@@ -75,6 +85,14 @@ class Expander:
                     add(sub, W_SUB)
                     for c in self.word_groups.get(sub, ()):
                         add(c, W_SUB)
+        if self.lemma_phrases:     # phrases in any conjugation (家にいます, 部屋にこもってる)
+            norms = [t.norm for t in analysis.tokens if t.pos not in ("補助記号", "空白")]
+            for i, n in enumerate(norms):
+                for seq, canons in self.lemma_phrases.get(n, ()):
+                    j = i + len(seq)
+                    if tuple(norms[i:j]) == seq and not _NEGATION.intersection(norms[j:j + NEG_SPAN]):
+                        for c in canons:     # (家に来てもらわなくていい: the phrase denied is no match)
+                            add(c, W_SYN * (W_LIGHT if c[1:] in self.light else 1.0))
         text = analysis.text if norm_text is None else norm_text
         found = hits if hits is not None else (canons for _, _phrase, canons in self.phrase_index.finditer(text))
         for canons in found:
@@ -92,6 +110,8 @@ class Expander:
 
 
 _PARTICLE = re.compile(r"(?<=[\u4e00-\u9fff\u30a1-\u30fa])[にへをが](?=[\u3041-\u3093\u4e00-\u9fff])")
+_NEGATION = frozenset({"ない", "無い", "ず", "ぬ"})
+NEG_SPAN = 2      # tokens after a phrase where a negation denies it
 _A_TO_I = dict(zip("かさたなまらわがばぱ", "きしちにみりいぎびぴ"))
 _POLITE = (("ていない", "ていません"), ("てない", "てません"), ("こない", "きません"), ("ない", "ません"))
 
