@@ -21,13 +21,13 @@ GOLDEN = Path(__file__).parents[1] / "data" / "golden"
 STRICT = os.environ.get("SCRUM_GOLDEN_STRICT", "") == "1"
 pytestmark = pytest.mark.sudachi
 
-# Held-out levels measured on 2026-11-27 after the third pass (learned component, blind probe batches;
-# 344 lines: top-1 84.3 %, top-3 95.9 %, crisis recall 94.4 %, false alarms 2.4 %, out-of-scope declined
-# 88.9 %), minus a margin of one or two lines per measure: any regression fails at once.
-FLOOR = {"top1": 0.82, "top3": 0.94, "crisis_recall": 0.92, "false_alarms": 0.03, "oos": 0.86}
-# Dev levels (654 lines, the model trained on them: top-1 93.3 %, top-3 98.8 %; by 5-fold cross-validation
-# 92.0 % / 98.6 %, `python -m bot.routing.learned --cv 5`), minus a margin.
-DEV_FLOOR = {"top1": 0.91, "top3": 0.97}
+# Held-out levels measured on 2026-11-27 after the fourth pass (learned crisis reader, blind probe files;
+# 344 lines: top-1 86.3 %, top-3 96.2 %, crisis recall 96.3 %, false alarms 2.8 %, out-of-scope declined
+# 91.1 %, now asserted at its target), minus a margin of a few lines: any larger regression fails at once.
+FLOOR = {"top1": 0.845, "top3": 0.95, "crisis_recall": 0.94, "false_alarms": 0.03, "oos": 0.86}
+# Dev levels (654 lines, the model trained on them: top-1 94.0 %, top-3 98.8 %; by 5-fold cross-validation
+# 92.7 % / 98.6 %, `python -m bot.routing.learned --cv 5`), minus a margin.
+DEV_FLOOR = {"top1": 0.92, "top3": 0.975}
 
 
 def below_target(reason: str):
