@@ -35,6 +35,33 @@ from pathlib import Path
 
 OOS = "∅"                     # the class "not a welfare matter"
 CRISIS = "‼"                  # the class "life or safety may be at risk now" (beside the crisis lexicon)
+
+
+def crisis_families() -> tuple[tuple[str, ...], ...]:
+    """The crisis kinds by family (data/crisis.yaml ``families``), then every other kind as one more
+    family (suicide, self-harm, distress, …): the learned reader says which family, the lines follow."""
+    from bot.routing import data as routing_data
+    d = routing_data.load("crisis")
+    fams = [tuple(f) for f in d.get("families", ())]
+    listed = {k for f in fams for k in f}
+    return (*fams, tuple(k for k in d["priority"] if k not in listed))
+
+
+def family_class(i: int) -> str:
+    return f"{CRISIS}{i}"
+
+
+def _family_of(kind: str) -> frozenset[str]:
+    for i, fam in enumerate(crisis_families()):
+        if kind in fam:
+            return frozenset({family_class(i)})
+    return frozenset()
+
+
+def classes_for(catalogue) -> list[str]:
+    """The model's classes: routable desks, out-of-scope, crisis and one class per crisis family."""
+    return [s.id for s in catalogue.services if s.routable] + [OOS, CRISIS] + \
+        [family_class(i) for i in range(len(crisis_families()))]
 EPOCHS = 30
 L2 = 1e-4
 RATE = 0.3
@@ -229,7 +256,8 @@ def _golden_row(it) -> tuple[str, frozenset[str], float]:
         return it.text, frozenset(it.services), 1.0
     if it.outcome == "clarify":
         return it.text, frozenset(it.services), 0.5
-    return it.text, frozenset(it.services) | {CRISIS}, 0.5      # crisis: the desks that fit, if any
+    # crisis: the desks that fit, if any, the crisis class and the family of its kind
+    return it.text, frozenset(it.services) | {CRISIS} | _family_of(it.crisis_kind), 0.5
 
 
 def data_hash(texts: Iterable[tuple[str, frozenset[str], float]], extra: str = "") -> str:
@@ -258,10 +286,11 @@ def probe_rows(probes_dir: Path = PROBES_DIR, crisis_probe: Path = CRISIS_PROBE)
     for path in sorted(probes_dir.glob("train-*.tsv")):
         out += [_golden_row(it) for it in load_golden(path)]
     if crisis_probe.exists():
+        crisis_classes = frozenset({CRISIS} | {family_class(i) for i in range(len(crisis_families()))})
         with crisis_probe.open(encoding="utf-8", newline="") as f:
             for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
-                out.append((r["text"], frozenset({CRISIS}) if r["expect"] != "none" else frozenset(), 0.5,
-                            frozenset({CRISIS})))
+                pos = frozenset({CRISIS}) | _family_of(r["expect"]) if r["expect"] != "none" else frozenset()
+                out.append((r["text"], pos, 0.5, crisis_classes))
     return out
 
 
@@ -274,9 +303,10 @@ def fingerprint(catalogue, dev_path: Path = DEV_FILE) -> tuple[list, str]:
 
 def build(catalogue, router, dev_path: Path = DEV_FILE) -> Model:
     items, h = fingerprint(catalogue, dev_path)
-    classes = [s.id for s in catalogue.services if s.routable] + [OOS, CRISIS]
+    classes = classes_for(catalogue)
     model = train(training_rows(router, items), classes)
-    return Model(model.classes, model.index, model.weights, model.bias, tuple(classes[:-2]), h)
+    routable = tuple(s.id for s in catalogue.services if s.routable)
+    return Model(model.classes, model.index, model.weights, model.bias, routable, h)
 
 
 def read_extra(path: Path = EXTRA_FILE) -> list[tuple[str, str]]:
@@ -296,7 +326,8 @@ def cross_validate(catalogue, router, dev_items, extra: Sequence[tuple[str, str]
 
     from bot.routing.evaluate import Report
 
-    classes = [s.id for s in catalogue.services if s.routable] + [OOS, CRISIS]
+    classes = classes_for(catalogue)
+    routable = tuple(s.id for s in catalogue.services if s.routable)
     base = labelled(catalogue, [], None) + probe_rows()
     extra_rows = [(t, _extra_label(lab), 1.0) for t, lab in extra]
     cache: dict[str, dict[str, float]] = {}
@@ -312,7 +343,7 @@ def cross_validate(catalogue, router, dev_items, extra: Sequence[tuple[str, str]
         train_items = base + [_golden_row(it) for j, it in enumerate(dev_items) if j % k != fold] + \
             [row for j, row in enumerate(extra_rows) if j % k != fold]
         m = train([(feats(row[0]), *row[1:]) for row in train_items], classes)
-        m = Model(m.classes, m.index, m.weights, m.bias, tuple(classes[:-2]))
+        m = Model(m.classes, m.index, m.weights, m.bias, routable)
         r = dataclasses.replace(router, model=m)
         for j, it in enumerate(dev_items):
             if j % k == fold:

@@ -91,6 +91,10 @@ class Router:
     model: learned.Model | None = None          # the learned weights (data/learned.json), when trained for this catalogue
 
     def __post_init__(self) -> None:
+        # the crisis kinds by family, each in the screen's priority order (the learned reader's classes)
+        rank = {k: i for i, k in enumerate(self.screener.priority)}
+        object.__setattr__(self, "crisis_families", tuple(
+            tuple(sorted(f, key=lambda k: rank.get(k, len(rank)))) for f in learned.crisis_families()))
         # one pass over the inquiry finds every literal the stages look for (tagged by stage)
         entries: list[tuple[str, tuple[str, object]]] = []
         entries += [(p, ("phrase", p)) for p in self.index.phrases]
@@ -205,8 +209,12 @@ class Router:
             feats = self._features(text, terms, lit, found)
             p_crisis = self.model.probability(feats, learned.CRISIS)
             if p_crisis >= LEARNED_CRISIS:
-                hit = CrisisHit(kind="general", terms=(f"{learned.CRISIS}{p_crisis:.2f}",),
-                                line_ids=self.screener.lines_for(("general",)))
+                # which family (harm by someone, a medical emergency, distress): its lines come first
+                fams = self.crisis_families
+                ps = [self.model.probability(feats, learned.family_class(i)) for i in range(len(fams))]
+                kinds = fams[max(range(len(fams)), key=ps.__getitem__)] if fams else ("general",)
+                hit = CrisisHit(kind=kinds[0], terms=(f"{learned.CRISIS}{p_crisis:.2f}",),
+                                line_ids=self.screener.lines_for(kinds))
         vocab = self.index.postings
         toks = analysis.tokens
         # content nouns, without numbers and their counters (高1, 1ヶ月: ages and durations are cues)

@@ -139,3 +139,18 @@ def test_words_the_lexicon_set_aside_stay_set_aside(fuji_router):
     assert seen("今までありがとう、と書いた年賀状") == []        # a weak sign alone: not enough, not set aside
     for text in ("ドラマで主人公が自殺するシーンを見て泣いてしまった", "死にたいとは思ってないけど、仕事探しがつらい"):
         assert fuji_router.route(text).outcome is not Outcome.CRISIS
+
+
+@pytest.mark.sudachi
+def test_the_learned_crisis_reader_names_the_family_and_its_lines(fuji_router):
+    """Written for this test, no crisis word in either: control by a partner is harm by someone (its
+    lines: police, DV); a grandfather silent in the bath is a medical emergency (119 first)."""
+    harm, medical, _rest = learned.crisis_families()
+    control = fuji_router.route("夫が私の携帯を毎日見て、実家に帰るのも許してくれません。給料も全部渡しています")
+    bath = fuji_router.route("おじいちゃんがお風呂から出てこない。声かけても返事がない")
+    assert control.outcome is Outcome.CRISIS and control.crisis.terms[0].startswith(learned.CRISIS)
+    assert control.crisis.kind in harm
+    assert bath.outcome is Outcome.CRISIS and bath.crisis.kind == "emergency"
+    lines = {ln.id: ln for ln in fuji_router.catalogue.crisis_lines}
+    assert "dv" in {k for lid in control.crisis.line_ids[:4] for k in lines[lid].kinds}
+    assert "emergency" in lines[bath.crisis.line_ids[0]].kinds
