@@ -374,6 +374,13 @@ async def drain(api: CountingLineApi, expected: int, max_seconds: float) -> floa
     return time.monotonic() - t0
 
 
+def write_report(out: str | None, report: dict[str, Any]) -> None:
+    """Writes a run's JSON report to ``out`` (its folder made), or nothing without a path."""
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+
+
 def machine_conditions() -> dict[str, Any]:
     load1, load5, _ = os.getloadavg()
     git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()

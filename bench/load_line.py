@@ -25,13 +25,13 @@ import json
 import random
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 from harness import (LOOPBACK, CountingLineApi, Proc, closed_loop, drain, free_port, inquiry, machine_conditions,
-                     open_loop, serve_env, start_bare, start_serve, text_event, ulid_like, user_id, webhook_body)
+                     open_loop, serve_env, start_bare, start_serve, text_event, ulid_like, user_id, webhook_body,
+                     write_report)
 
 MAX_EVENTS = 200_000          # hard bounds, whatever the arguments say
 MAX_DURATION = 180.0
@@ -256,9 +256,7 @@ async def main(a: argparse.Namespace) -> int:
         for p in procs:
             p.stop()
         await api.close()
-        if a.out:
-            Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-            Path(a.out).write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+        write_report(a.out, report)
     r, d = report["serve_at_rate"], report["delivery"]
     targets = {
         "throughput >= 0.98 x rate": r["throughput_eps"] >= 0.98 * rate and not r["unsent_at_time_bound"],
@@ -271,8 +269,7 @@ async def main(a: argparse.Namespace) -> int:
         "no duplicate ticket": report["tickets"]["users_with_duplicate_tickets"] == 0,
     }
     report["targets"] = targets
-    if a.out:
-        Path(a.out).write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    write_report(a.out, report)
     print(json.dumps({"ratio_serve_to_bare": report["ratio_serve_to_bare"], "targets": targets}), flush=True)
     return 0 if all(targets.values()) else 1
 

@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness import (ROOT, CountingLineApi, Proc, free_port, machine_conditions, open_loop, serve_env, start_serve)
+from harness import (ROOT, CountingLineApi, Proc, free_port, machine_conditions, open_loop, serve_env, start_serve,
+                     write_report)
 from load_line import fresh_pg, make_events
 
 MAX_EVENTS = 20_000
@@ -89,9 +90,7 @@ async def main(a: argparse.Namespace) -> int:
         for p in procs:
             p.stop()
         await api.close()
-        if a.out:
-            Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-            Path(a.out).write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+        write_report(a.out, report)
     return 0 if report.get("drain", {}).get("answered") == report.get("drain", {}).get("events") else 1
 
 

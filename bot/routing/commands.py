@@ -64,37 +64,30 @@ def _eval(args: argparse.Namespace) -> int:
     if router is None:
         return 1
     load_s = time.perf_counter() - t0
-    folder = args.golden or GOLDEN_DIR
-    splits = ["dev", "heldout"] if args.split == "all" else [args.split]
+    baseline = Baseline(cat, baseline_tokens(router.tokeniser))
+    print(f"catalogue {args.catalogue}: {len(cat.services)} services; router built in {load_s:.2f} s")
+
+    def report(label: str, items, sentences: bool) -> None:
+        # held-out and blind probes: aggregates and confusion pair counts only, never sentences
+        for line in evaluate(router.route, items).lines(f"{label} (router)", sentences=sentences):
+            print(line)
+        base_lines = evaluate(baseline.route, items).lines(f"{label} (plain BM25 baseline)", sentences=False)
+        for line in base_lines[:base_lines.index("recall per service (route/multi lines):")]:
+            print(line)
+
     if args.split == "probes":   # the team's blind probe files (tests/data/probes/blind-*.tsv), never trained on
         from bot.routing.learned import PROBES_DIR
         files = sorted(PROBES_DIR.glob("blind-*.tsv"))
-        items = [it for path in files for it in load_golden(path)]
-        print(f"catalogue {args.catalogue}: {len(cat.services)} services; router built in {load_s:.2f} s")
         print(f"blind probe files: {', '.join(p.name for p in files)}")
-        for line in evaluate(router.route, items).lines("blind probes (router)", sentences=False):
-            print(line)
-        base = evaluate(Baseline(cat, baseline_tokens(router.tokeniser)).route, items)
-        base_lines = base.lines("blind probes (plain BM25 baseline)", sentences=False)
-        for line in base_lines[:base_lines.index("recall per service (route/multi lines):")]:
-            print(line)
+        report("blind probes", [it for path in files for it in load_golden(path)], sentences=False)
         return 0 if files else 1
-    baseline = Baseline(cat, baseline_tokens(router.tokeniser))
-    print(f"catalogue {args.catalogue}: {len(cat.services)} services; router built in {load_s:.2f} s")
+    folder = args.golden or GOLDEN_DIR
     status = 0
-    for split in splits:
+    for split in ["dev", "heldout"] if args.split == "all" else [args.split]:
         path = folder / f"{split}.tsv"
         if not path.exists():
             print(f"== {split}: {path} not found")
             status = 1
             continue
-        items = load_golden(path)
-        rep = evaluate(router.route, items)
-        base = evaluate(baseline.route, items)
-        # held-out: aggregates and confusion pair counts only, never sentences
-        for line in rep.lines(f"{split} (router)", sentences=args.errors and split == "dev"):
-            print(line)
-        base_lines = base.lines(f"{split} (plain BM25 baseline)", sentences=False)
-        for line in base_lines[:base_lines.index("recall per service (route/multi lines):")]:
-            print(line)
+        report(split, load_golden(path), sentences=args.errors and split == "dev")
     return status

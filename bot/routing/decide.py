@@ -186,16 +186,16 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
         # the condition named beside it (うつで休職して, 障害があるけど働きたい) is context, not a second need
         owned |= {t for terms in contrib.values() for t in terms if _base(t) in conditions}
     second: dict[str, float] = {}
+    best = _best(contrib)
+    # one age stated, and a desk made for that age is needed: a desk for everyone (work, a visit) is
+    # that same person's matter, not a second need (息子(26)が家に … 就職の話をすると怒る)
+    own_age = len(signals.stated) == 1 and ages.get(needs[0]) is not None \
+        and _fits(ages.get(needs[0]), signals.stated[0])
     while len(needs) < p.max_needs and not signals.participation:
         used = frozenset().union(*(fields.get(n, frozenset()) for n in needs))
         served = frozenset().union(*(signals.serves.get(n, frozenset()) for n in needs))
-        best = _best(contrib)
         # a desk of a field already needed is a second need only for another person the message names
         # (妊娠中 … 上の子（5歳）: the baby's desk and the older child's)
-        # one age stated, and a desk made for that age is needed: a desk for everyone (work, a
-        # visit) is that same person's matter, not a second need (息子(26)が家に … 就職の話をすると怒る)
-        own_age = len(signals.stated) == 1 and ages.get(needs[0]) is not None \
-            and _fits(ages.get(needs[0]), signals.stated[0])
         left = sorted(((sid, _remaining(sid, owned, contrib, best, p.own_share, p.syn_second, key)) for sid, s in ranked
                        if sid not in needs and not (own_age and sid in open_desks)
                        and (not (fields.get(sid, frozenset()) & used)

@@ -179,7 +179,6 @@ def train(rows: Sequence[tuple[Mapping[str, float], frozenset[str], float]], cla
     """One-vs-rest logistic regression, AdaGrad, fixed order per seed (deterministic).
     ``rows``: (features, positive classes, weight), or with a fourth item, the classes the row speaks
     for (the others learn nothing from it: a crisis probe line says nothing about desks)."""
-    idx = {c: i for i, c in enumerate(classes)}
     k = len(classes)
     w: dict[str, list[float]] = {}
     g2: dict[str, list[float]] = {}
