@@ -252,3 +252,31 @@ def test_a_past_is_over_only_after_the_sign_and_a_false_alarm_only_nearby(screen
     assert screen_words("昔は死にたいと思ったこともあったけど、今は元気です") is None
     assert screen_words("昔からつらかった。今は毎日死にたい") is not None     # 今は comes before the sign
     assert screen_words("もう死にたい。今日は晴れ。友達は勘違いだったと言う") is not None
+
+
+# --- fourth pass: families found on a blind crisis file (sentences written for this test) -----------
+@pytest.mark.sudachi
+@pytest.mark.parametrize(("text", "kind"), [
+    ("父の顔の片側が下がってて、ろれつが回ってない", "emergency"),
+    ("ねるまえの くすり いっぱい のんだ", "self_harm"),
+    ("同棲中の彼氏に給料を全部取り上げられてる", "dv"),
+    ("ﾊﾟﾊﾟがﾏﾏのかみのけひっぱってる", "dv"),
+    ("もう生きとってもしょんないら", "suicide"),
+    ("弟がキレて包丁持ち出した", "violence"),
+    ("妻を亡くして一年、あいつのところへ早く行きたい", "suicide"),
+])
+def test_new_crisis_families_fire(fuji_router, text, kind):
+    hit = fuji_router.screen(text)
+    assert hit is not None and hit.kind == kind
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", [
+    "死にたいとかそういうんじゃないです。ただ家賃が払えなくて",
+    "消えたいとかは全然思ってないけど、毎日つまらない",
+    "息子がゲームしながら「殺す」って叫んでてうるさい",
+    "健診で虐待を疑われないか心配です、あざは蒙古斑です",
+    "美容院で髪を引っ張られて痛かった",
+])
+def test_new_crisis_near_misses_stay_quiet(fuji_router, text):
+    assert fuji_router.screen(text) is None

@@ -466,3 +466,61 @@ def test_a_desk_of_a_field_already_needed_is_a_second_need_for_another_person():
 def test_an_age_after_the_person_is_read():
     assert (27, 27) in cues().extract("兄は27で、ずっと家にいる").stated_ages
     assert cues().extract("家賃は50で払えない").stated_ages == ()
+
+
+# --- fourth pass ------------------------------------------------------------------------------
+@pytest.mark.parametrize(("text", "age"), [
+    ("息子25、昼も夜も寝てばかり", (25, 25)),
+    ("わしは83で女房は寝たきり", (83, 83)),
+    ("うちの子19です。外に出ません", (19, 19)),
+])
+def test_ages_written_without_sai_are_read(text, age):
+    c = cues()
+    norm = Normaliser(data.load("normalise")["replace"])
+    assert age in c.extract(norm(text)).stated_ages
+
+
+def test_neighbour_words_name_one_person():
+    c = cues()
+    assert c.extract("隣の60歳くらいの男性、近所とも付き合いがない").people == 1
+    assert c.extract("50代の兄と母のこと").people == 2
+
+
+def test_an_age_read_from_a_word_that_holds_a_stated_age_is_that_person():
+    """80歳の母 (年金: 65+) and 55歳の兄: both ages stated, a desk for 15-39 fits neither."""
+    c = cues()
+    found = c.extract("80歳の母と55歳の兄。兄は無職で母の年金で暮らしている")
+    youth = svc(minimum_age=15, maximum_age=39, life_stages=["若者"])
+    assert c.fit(found, youth) < 0
+
+
+def test_synonym_phrases_in_other_forms():
+    from bot.routing.expand import variants
+    assert {"学校行けない", "学校に行けません", "学校行けません"} <= set(variants("学校に行けない"))
+    assert "仕事が続きません" in variants("仕事が続かない")          # godan: か → き
+    assert "部屋から出てきません" in variants("部屋から出てこない")    # 来る
+
+
+@pytest.mark.sudachi
+def test_synonym_phrases_match_in_any_conjugation_unless_denied(fuji_router):
+    def groups(text):
+        return {"≡" + g for g in fuji_router.route(text).explanation["synonyms"]}
+    assert "≡ひきこもり" in groups("弟はずっと家にいます")
+    assert "≡訪問" in groups("家に来てもらえますか")
+    assert "≡訪問" not in groups("家に来てもらわなくていいです")
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize(("text", "desk"), [
+    ("兄貴は50、母親が亡くなってから完全にこもってる。電話にも出ない。誰か訪ねてもらえる？", "outreach_universal"),
+    ("30歳で職歴なしです。親に申し訳なくて、こういう人向けの相談ってありますか", "wakamono_kokokara"),
+])
+def test_the_stated_age_decides_between_neighbours(fuji_router, text, desk):
+    r = fuji_router.route(text)
+    assert r.outcome is Outcome.ROUTE and r.matches[0].id == desk
+
+
+@pytest.mark.sudachi
+def test_a_young_person_s_work_is_not_a_second_need(fuji_router):
+    r = fuji_router.route("娘(24)が専門学校をやめてから家にいます。就職の話をすると部屋に閉じこもってしまう")
+    assert r.outcome is Outcome.ROUTE and r.matches[0].id == "wakamono_kokokara"
