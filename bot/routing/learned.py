@@ -11,8 +11,9 @@ forms, sub-words, synonym groups ``≡X``), the character bigrams of the text th
 katakana, and the cues (age bands, life stages, about whom, a visit asked, taking part, out-of-scope
 and vague words) — so inference is a dictionary walk in pure Python (tens of microseconds).
 
-Classes are the catalogue's routable service ids plus ``OOS`` (not a welfare matter) and ``CRISIS``
-(life or safety at risk now, for messages in which the crisis lexicon reads no word at all). The weights are
+Classes are the catalogue's routable service ids plus ``OOS`` (not a welfare matter), ``CRISIS``
+(life or safety at risk now, for messages in which the crisis lexicon reads no word at all), one class
+per crisis family and ``VAGUE`` (a front desk would ask back: the labelled ``clarify`` lines). The weights are
 data: ``data/learned.json``, written by ``python -m bot.routing.learned`` (deterministic), with the
 hash of its training data, so a test can tell whether it is fresh. The file is keyed by the catalogue
 name and its routable ids: a router built on another catalogue does not use it.
@@ -35,6 +36,7 @@ from pathlib import Path
 
 OOS = "∅"                     # the class "not a welfare matter"
 CRISIS = "‼"                  # the class "life or safety may be at risk now" (beside the crisis lexicon)
+VAGUE = "?"                   # the class "a front desk would ask back" (too vague, or between desks)
 
 
 def crisis_families() -> tuple[tuple[str, ...], ...]:
@@ -59,8 +61,8 @@ def _family_of(kind: str) -> frozenset[str]:
 
 
 def classes_for(catalogue) -> list[str]:
-    """The model's classes: routable desks, out-of-scope, crisis and one class per crisis family."""
-    return [s.id for s in catalogue.services if s.routable] + [OOS, CRISIS] + \
+    """The model's classes: routable desks, out-of-scope, crisis, vague and one class per crisis family."""
+    return [s.id for s in catalogue.services if s.routable] + [OOS, CRISIS, VAGUE] + \
         [family_class(i) for i in range(len(crisis_families()))]
 EPOCHS = 30
 L2 = 1e-4
@@ -131,6 +133,24 @@ class Model:
             if row is not None:
                 z += w[row * k + c] * v
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def probabilities_of(self, feats: Mapping[str, float], classes: Sequence[str]) -> dict[str, float]:
+        """P(cls | inquiry) for a few classes, in one walk over the features (0 for unknown classes)."""
+        cols = [(cls, self.class_index[cls]) for cls in classes if cls in self.class_index]
+        k, w, get = len(self.classes), self.weights, self.index.get
+        z = [self.bias[c] for _cls, c in cols]
+        js = range(len(cols))
+        offsets = [c for _cls, c in cols]
+        for f, v in feats.items():
+            row = get(f)
+            if row is not None:
+                base = row * k
+                for j in js:
+                    z[j] += w[base + offsets[j]] * v
+        out = dict.fromkeys(classes, 0.0)
+        for (cls, _c), zj in zip(cols, z):
+            out[cls] = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, zj))))
+        return out
 
     def probabilities(self, feats: Mapping[str, float]) -> dict[str, float]:
         k, w, idx = len(self.classes), self.weights, self.index
@@ -253,8 +273,8 @@ def _golden_row(it) -> tuple[str, frozenset[str], float]:
         return it.text, frozenset({OOS}), 1.0
     if it.outcome in ("route", "multi"):
         return it.text, frozenset(it.services), 1.0
-    if it.outcome == "clarify":
-        return it.text, frozenset(it.services), 0.5
+    if it.outcome == "clarify":   # the candidate desks, and: a front desk would ask back
+        return it.text, frozenset(it.services) | {VAGUE}, 0.5
     # crisis: the desks that fit, if any, the crisis class and the family of its kind
     return it.text, frozenset(it.services) | {CRISIS} | _family_of(it.crisis_kind), 0.5
 

@@ -17,7 +17,7 @@ from bot.routing import data as routing_data
 from bot.routing import learned
 from bot.routing.crisis import CrisisScreen, LineRef
 from bot.routing.cues import Cues, Found
-from bot.routing.decide import Params, Signals, decide
+from bot.routing.decide import Decision, Params, Signals, decide
 from bot.routing.expand import SYN, Expander, merge
 from bot.routing.literal import LiteralIndex
 from bot.routing.normalise import Normaliser, to_hiragana
@@ -43,11 +43,48 @@ SHORT = 6                 # characters: a message this short with no desk words 
 FUZZY_TEXT = 80            # typos are looked for in short messages (a long one says enough in other words)
 FUZZY_BELOW = 2.2         # exact evidence under which typo-tolerant matching is tried
 HISTORY_SPAN = 10         # characters after a keyword where a past is told (辞めて, 続かない)
-LEARNED_SWAP = 0.3        # the model prefers the second desk by this much ...
-LEARNED_RATIO = 0.7       # ... and the words put it this close to the first: the second goes first
 LEARNED_CRISIS = 0.97     # the learned model is this sure of a crisis the lexicon did not see: crisis lines first
 LEARNED_NEED = 0.5        # a second need the words found, short of the bar, that the model is this sure of ...
 LEARNED_NEED_MIN = 2.0    # ... with at least this much evidence of its own, is a second need
+LEARNED_PICK = 0.5        # one desk: the model is this sure of another of the first three desks the words found ...
+LEARNED_PICK_MARGIN = 0.2  # ... and surer of it than of the first by this much: that one goes first
+LEARNED_PICK_TOP = 3
+LEARNED_ONE = 0.01        # a second need just over the bar (under LEARNED_ONE_REST) that the model gives under this ...
+LEARNED_ONE_KEEP = 0.9    # ... while it is this sure of the first: one need (the second desk stays second in the list)
+LEARNED_ONE_REST = 6.0
+LEARNED_VAGUE = 0.5       # one desk, plainly: the model says a front desk would ask back, this sure ...
+LEARNED_VAGUE_DESK = 0.5  # ... and is less sure than this of that desk: ask which desk is meant
+
+
+def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float]) -> tuple[Decision, dict[str, float]]:
+    """The learned model's second look at a decision the words made (trained on labelled inquiries of
+    many writers, it weighs the ordinary words no list holds). Returns the decision and what it read:
+    - several needs, the second just over the bar, that the model is sure are one: one need (the
+      second desk stays second in the list);
+    - one desk, and the model sure of another of the first three the words found: that one first;
+    - one desk, plainly, that the model would ask back about: ask which desk is meant."""
+    if d.outcome is Outcome.MULTI:
+        if len(d.needed) != 2 or LEARNED_ONE <= 0:
+            return d, {}
+        ps = m.probabilities_of(feats, d.needed)
+        keep, weak = sorted(d.needed, key=ps.__getitem__, reverse=True)
+        if ps[weak] < LEARNED_ONE and ps[keep] >= LEARNED_ONE_KEEP and d.second.get(weak, 0.0) < LEARNED_ONE_REST:
+            d = dataclasses.replace(d, outcome=Outcome.ROUTE, needed=(keep,), plain=False,
+                                    order=(keep,) + tuple(x for x in d.order if x != keep),
+                                    reason=d.reason + "; the learned model: one need")
+        return d, ps
+    if d.outcome is not Outcome.ROUTE or not d.order:
+        return d, {}
+    cands = d.order[:LEARNED_PICK_TOP]
+    ps = m.probabilities_of(feats, (*cands, learned.VAGUE))
+    best = max(cands, key=ps.__getitem__)
+    if best != d.order[0] and ps[best] >= LEARNED_PICK and ps[best] - ps[d.order[0]] >= LEARNED_PICK_MARGIN:
+        d = dataclasses.replace(d, needed=(best,), order=(best,) + tuple(x for x in d.order if x != best),
+                                reason=d.reason + "; the learned model chose")
+    if d.plain and ps[learned.VAGUE] >= LEARNED_VAGUE and ps[d.order[0]] < LEARNED_VAGUE_DESK:
+        d = dataclasses.replace(d, outcome=Outcome.CLARIFY, needed=(), plain=False,
+                                reason=f"the learned model: a front desk would ask back ({ps[learned.VAGUE]:.2f})")
+    return d, ps
 
 
 def _verified(line) -> bool:
@@ -312,16 +349,11 @@ class Router:
                     d = dataclasses.replace(d, outcome=Outcome.MULTI, needed=needs, plain=False,
                                             order=needs + tuple(x for x in d.order if x not in needs),
                                             reason="independent needs; the learned model confirmed the second")
-        order = list(d.order)
-        if self.model is not None and d.plain and len(order) > 1 \
-                and totals.get(order[1], 0.0) >= LEARNED_RATIO * totals[order[0]]:
-            # two desks close on words: the learned model, sure of the second, chooses it
-            a, b = order[0], order[1]
+        if self.model is not None and hit is None and d.outcome in (Outcome.ROUTE, Outcome.MULTI):
             feats = feats or self._features(text, terms, lit, found)
-            learned_view = {a: self.model.probability(feats, a), b: self.model.probability(feats, b)}
-            if learned_view[b] - learned_view[a] >= LEARNED_SWAP:
-                order[0], order[1] = b, a
-                d = dataclasses.replace(d, order=tuple(order), needed=(b,), reason=d.reason + "; the learned model chose")
+            d, view = learned_second_look(self.model, d, feats)
+            learned_view.update(view)
+        order = list(d.order)
         if d.outcome is Outcome.CLARIFY and len(order) < 2:
             order += [sid for sid in self._default_choices() if sid not in order]
         matches = tuple(Match(sid, self.services[sid].name, _scale(totals.get(sid, 0.0))) for sid in order[:5])
