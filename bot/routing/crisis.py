@@ -29,9 +29,17 @@ _SQUEEZE = re.compile(r"[ ぁぃぅぇぉ]|(?<=[\u3041-\u309f])ー")
 _SMALL = str.maketrans("ぁぃぅぇぉ", "あいうえお")
 
 
-def _squeeze(text: str) -> str:
-    """Drops spaces and hiragana long-vowel marks, and enlarges small vowels (しにたぃ → しにたい)."""
-    return re.sub(r"(?<=[\u3041-\u309f])ー", "", text.replace(" ", "")).translate(_SMALL)
+def _squeeze(text: str) -> tuple[str, list[int]]:
+    """Drops spaces and hiragana long-vowel marks, and enlarges small vowels (しにたぃ → しにたい);
+    with, for each character kept, its offset in ``text`` (so that word starts carry over)."""
+    out: list[str] = []
+    where: list[int] = []
+    for i, ch in enumerate(text):
+        if ch == " " or (ch == "ー" and i and "\u3041" <= text[i - 1] <= "\u309f"):
+            continue
+        out.append(ch)
+        where.append(i)
+    return "".join(out).translate(_SMALL), where
 
 
 _PASSIVE = re.compile(r"(られ|かれ|され|けられ|ばれ|まれ|たれ)")
@@ -335,21 +343,26 @@ class CrisisScreen:
         reading_starts = analysis.reading_starts if analysis else None
         text = norm
         if _SQUEEZE.search(norm):     # "いしき ない", "しにたぃ", "しにたーい": read them as one word too
-            squeezed = _squeeze(norm)
+            squeezed, where = _squeeze(norm)
             text = norm + "\n" + squeezed
             squeezed_r = to_hiragana(squeezed)
+            # a word starts in the squeezed copy where one started in the text (出てけって holds no 蹴って)
+            starts_in_copy = {j for j, i in enumerate(where) if token_starts is None or i in token_starts}
             if token_starts is not None:
-                token_starts = token_starts | {len(norm) + 1 + i for i in range(len(squeezed))}
+                token_starts = token_starts | {len(norm) + 1 + j for j in starts_in_copy}
             if reading_starts is not None:
-                reading_starts = reading_starts | {len(reading) + 1 + i for i in range(len(squeezed_r))}
+                reading_starts = reading_starts | {len(reading) + 1 + j for j in starts_in_copy}
             reading = reading + "\n" + squeezed_r
         kata: list[tuple[int, int]] = []   # reading spans of katakana words: インク must not end 消えたい
+        latin: list[tuple[int, int]] = []  # reading spans of words in latin letters: DVD holds no DV
         written: list[tuple[int, int, str]] = []   # reading span -> kanji its token is written with
         if analysis is not None:
             pos = 0
             for tok in analysis.tokens:
                 if _KATAKANA.match(tok.surface):
                     kata.append((pos, pos + len(tok.reading)))
+                elif tok.surface.isascii() and tok.surface.isalnum():
+                    latin.append((pos, pos + len(tok.reading)))
                 if _KANJI.search(tok.surface):
                     written.append((pos, pos + len(tok.reading), "".join(_KANJI.findall(tok.surface))))
                 pos += len(tok.reading)
@@ -375,6 +388,8 @@ class CrisisScreen:
                                        not (i == a and end - i >= 4) for a, b in kata):
                     continue           # cuts a katakana word in two: インク does not end 消えたい
                     #                    (a word typed in katakana may start with one: ナグラレタ)
+                if not is_text and any(a < end and i < b and not (i <= a and b <= end) for a, b in latin):
+                    continue           # read inside a word in latin letters: DVD (でぃーぶいでぃー) is no DV
                 if term.ascii_word:
                     if not ((i == 0 or not (stream[i - 1].isascii() and stream[i - 1].isalnum())) and
                             (end == len(stream) or not (stream[end].isascii() and stream[end].isalnum()))):

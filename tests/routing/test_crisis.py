@@ -280,3 +280,37 @@ def test_new_crisis_families_fire(fuji_router, text, kind):
 ])
 def test_new_crisis_near_misses_stay_quiet(fuji_router, text):
     assert fuji_router.screen(text) is None
+
+
+# --- fifth pass: reading-stream bugs and near-miss forms found on the new train files -------------
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", [
+    "大家さんに出てけって言われそう。どーしよ",            # a squeezed copy starts words only where the text did
+    "夜勤の日も子どもを預けられるとこ、あるかなー",          # 預けられる holds no 蹴られる
+    "町内会の体操、DVDを借りられますか",                     # DVD holds no DV
+    "死にたいとかは全然ないけど、毎日が退屈",
+    "虐待とかではなく、子育ての相談相手がほしいです",
+    "施設に入ったら母が虐待されないか心配で、選び方を知りたい",
+    "夜泣きがひどくて、虐待と思われないかびくびくしてます",
+    "ﾀﾞﾝﾅﾆ ﾅｸﾞﾗﾚﾙﾕﾒ ﾐﾀ笑",                                  # a dream
+    "ニュースの虐待事件がつらくて見られない",
+    "オーバードーズの危険を若い人に知らせるチラシはありますか",
+    "ストーカー規制法について調べています",
+    "主治医から希死念慮はもう落ち着いていると言われました",
+    "父は頭を打って入院したけど、退院はしました。リハビリの相談をしたい",
+    "熱中症で倒れないか心配なので、祖母の見守りをお願いしたい",
+])
+def test_fifth_pass_near_misses_stay_quiet(fuji_router, text):
+    assert fuji_router.screen(text) is None
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize(("text", "kind"), [
+    ("どーしよ、しにたーい", "suicide"),                      # the squeezed copy still reads its own words
+    ("いしき ない、いきしてない", "emergency"),
+    ("ﾀﾞﾝﾅﾆ ﾅｸﾞﾗﾚﾀ ﾀｽｹﾃ", "dv"),
+    ("熱中症で倒れて意識がない", "emergency"),
+])
+def test_fifth_pass_fixes_keep_what_they_must_catch(fuji_router, text, kind):
+    hit = fuji_router.screen(text)
+    assert hit is not None and hit.kind == kind
