@@ -52,16 +52,22 @@ LEARNED_PICK_TOP = 3
 LEARNED_ONE = 0.01        # a second need just over the bar (under LEARNED_ONE_REST) that the model gives under this ...
 LEARNED_ONE_KEEP = 0.9    # ... while it is this sure of the first: one need (the second desk stays second in the list)
 LEARNED_ONE_REST = 6.0
+LEARNED_MULTI = 0.8       # one desk: the model is this sure of a desk of another field among the next four ...
+LEARNED_MULTI_FIRST = 0.5  # ... and this sure of the first: both are needed (a second need no word list held)
+LEARNED_MULTI_TOP = 5
 LEARNED_VAGUE = 0.5       # one desk, plainly: the model says a front desk would ask back, this sure ...
 LEARNED_VAGUE_DESK = 0.5  # ... and is less sure than this of that desk: ask which desk is meant
 
 
-def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float]) -> tuple[Decision, dict[str, float]]:
+def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float],
+                        fields: Mapping[str, frozenset[str]] | None = None) -> tuple[Decision, dict[str, float]]:
     """The learned model's second look at a decision the words made (trained on labelled inquiries of
     many writers, it weighs the ordinary words no list holds). Returns the decision and what it read:
     - several needs, the second just over the bar, that the model is sure are one: one need (the
       second desk stays second in the list);
     - one desk, and the model sure of another of the first three the words found: that one first;
+    - one desk, and the model sure of it and of a desk of another field the words also found: both
+      (``fields``: service id -> 分野; without it, never);
     - one desk, plainly, that the model would ask back about: ask which desk is meant."""
     if d.outcome is Outcome.MULTI:
         if len(d.needed) != 2 or LEARNED_ONE <= 0:
@@ -81,6 +87,17 @@ def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float
     if best != d.order[0] and ps[best] >= LEARNED_PICK and ps[best] - ps[d.order[0]] >= LEARNED_PICK_MARGIN:
         d = dataclasses.replace(d, needed=(best,), order=(best,) + tuple(x for x in d.order if x != best),
                                 reason=d.reason + "; the learned model chose")
+    if LEARNED_MULTI < 1 and fields is not None and len(d.order) > 1:
+        first = d.order[0]
+        others = [x for x in d.order[1:LEARNED_MULTI_TOP] if not (fields.get(x, frozenset()) & fields.get(first, frozenset()))]
+        if others:
+            po = m.probabilities_of(feats, (first, *others))
+            sec = max(others, key=po.__getitem__)
+            if po[sec] >= LEARNED_MULTI and po[first] >= LEARNED_MULTI_FIRST:
+                needs = (first, sec)
+                return dataclasses.replace(d, outcome=Outcome.MULTI, needed=needs, plain=False,
+                                           order=needs + tuple(x for x in d.order if x not in needs),
+                                           reason="independent needs; the learned model read the second"), {**ps, **po}
     if d.plain and ps[learned.VAGUE] >= LEARNED_VAGUE and ps[d.order[0]] < LEARNED_VAGUE_DESK:
         d = dataclasses.replace(d, outcome=Outcome.CLARIFY, needed=(), plain=False,
                                 reason=f"the learned model: a front desk would ask back ({ps[learned.VAGUE]:.2f})")
@@ -351,7 +368,7 @@ class Router:
                                             reason="independent needs; the learned model confirmed the second")
         if self.model is not None and hit is None and d.outcome in (Outcome.ROUTE, Outcome.MULTI):
             feats = feats or self._features(text, terms, lit, found)
-            d, view = learned_second_look(self.model, d, feats)
+            d, view = learned_second_look(self.model, d, feats, self.fields)
             learned_view.update(view)
         order = list(d.order)
         if d.outcome is Outcome.CLARIFY and len(order) < 2:

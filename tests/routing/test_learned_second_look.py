@@ -85,6 +85,19 @@ def test_a_second_need_just_over_the_bar_that_the_model_is_sure_is_not_there_is_
     assert learned_second_look(_model(a=0.95, b=0.05), multi, {})[0].outcome is Outcome.MULTI
 
 
+FIELDS = {"a": frozenset({"高齢"}), "b": frozenset({"高齢"}), "c": frozenset({"困窮"}), "d": frozenset({"子ども"})}
+
+
+def test_a_second_need_of_another_field_that_the_model_is_sure_of_is_added():
+    d, _ = learned_second_look(_model(a=0.9, c=0.85), _route(), {}, FIELDS)
+    assert d.outcome is Outcome.MULTI and d.needed == ("a", "c") and d.order[:2] == ("a", "c")
+    # not a desk of the first one's field, not when unsure of either, and never without the fields
+    assert learned_second_look(_model(a=0.9, b=0.95), _route(), {}, FIELDS)[0].outcome is Outcome.ROUTE
+    assert learned_second_look(_model(a=0.9, c=0.6), _route(), {}, FIELDS)[0].outcome is Outcome.ROUTE
+    assert learned_second_look(_model(a=0.3, c=0.9), _route(), {}, FIELDS)[0].outcome is Outcome.ROUTE
+    assert learned_second_look(_model(a=0.9, c=0.85), _route(), {})[0].outcome is Outcome.ROUTE
+
+
 def test_other_outcomes_are_left_alone():
     for d in (Decision(Outcome.CLARIFY, DESKS), Decision(Outcome.OUT_OF_SCOPE, DESKS),
               Decision(Outcome.MULTI, DESKS, ("a", "b", "c"), "three needs", {"c": 4.1})):
