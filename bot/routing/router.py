@@ -60,14 +60,16 @@ LEARNED_VAGUE_DESK = 0.5  # ... and is less sure than this of that desk: ask whi
 
 
 def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float],
-                        fields: Mapping[str, frozenset[str]] | None = None) -> tuple[Decision, dict[str, float]]:
+                        fields: Mapping[str, frozenset[str]] | None = None,
+                        joint: frozenset[str] = frozenset()) -> tuple[Decision, dict[str, float]]:
     """The learned model's second look at a decision the words made (trained on labelled inquiries of
     many writers, it weighs the ordinary words no list holds). Returns the decision and what it read:
     - several needs, the second just over the bar, that the model is sure are one: one need (the
       second desk stays second in the list);
     - one desk, and the model sure of another of the first three the words found: that one first;
     - one desk, and the model sure of it and of a desk of another field the words also found: both
-      (``fields``: service id -> 分野; without it, never);
+      (``fields``: service id -> 分野; without it, never); two desks of taking part (``joint``: a
+      class, a salon, the area's activities) are one activity, as in *Decide*;
     - one desk, plainly, that the model would ask back about: ask which desk is meant."""
     if d.outcome is Outcome.MULTI:
         if len(d.needed) != 2 or LEARNED_ONE <= 0:
@@ -89,7 +91,8 @@ def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float
                                 reason=d.reason + "; the learned model chose")
     if LEARNED_MULTI < 1 and fields is not None and len(d.order) > 1:
         first = d.order[0]
-        others = [x for x in d.order[1:LEARNED_MULTI_TOP] if not (fields.get(x, frozenset()) & fields.get(first, frozenset()))]
+        others = [x for x in d.order[1:LEARNED_MULTI_TOP] if not (fields.get(x, frozenset()) & fields.get(first, frozenset()))
+                  and not (x in joint and first in joint)]
         if others:
             po = m.probabilities_of(feats, (first, *others))
             sec = max(others, key=po.__getitem__)
@@ -368,7 +371,7 @@ class Router:
                                             reason="independent needs; the learned model confirmed the second")
         if self.model is not None and hit is None and d.outcome in (Outcome.ROUTE, Outcome.MULTI):
             feats = feats or self._features(text, terms, lit, found)
-            d, view = learned_second_look(self.model, d, feats, self.fields)
+            d, view = learned_second_look(self.model, d, feats, self.fields, self.participatory)
             learned_view.update(view)
         order = list(d.order)
         if d.outcome is Outcome.CLARIFY and len(order) < 2:

@@ -96,6 +96,9 @@ def test_a_second_need_of_another_field_that_the_model_is_sure_of_is_added():
     assert learned_second_look(_model(a=0.9, c=0.6), _route(), {}, FIELDS)[0].outcome is Outcome.ROUTE
     assert learned_second_look(_model(a=0.3, c=0.9), _route(), {}, FIELDS)[0].outcome is Outcome.ROUTE
     assert learned_second_look(_model(a=0.9, c=0.85), _route(), {})[0].outcome is Outcome.ROUTE
+    # two desks of taking part are one activity
+    joint = frozenset({"a", "c"})
+    assert learned_second_look(_model(a=0.9, c=0.85), _route(), {}, FIELDS, joint)[0].outcome is Outcome.ROUTE
 
 
 def test_other_outcomes_are_left_alone():
