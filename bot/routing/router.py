@@ -61,15 +61,18 @@ LEARNED_VAGUE_DESK = 0.5  # ... and is less sure than this of that desk: ask whi
 
 def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float],
                         fields: Mapping[str, frozenset[str]] | None = None,
-                        joint: frozenset[str] = frozenset()) -> tuple[Decision, dict[str, float]]:
+                        joint: frozenset[str] = frozenset(), visiting: frozenset[str] = frozenset(),
+                        open_desks: frozenset[str] = frozenset()) -> tuple[Decision, dict[str, float]]:
     """The learned model's second look at a decision the words made (trained on labelled inquiries of
     many writers, it weighs the ordinary words no list holds). Returns the decision and what it read:
     - several needs, the second just over the bar, that the model is sure are one: one need (the
       second desk stays second in the list);
     - one desk, and the model sure of another of the first three the words found: that one first;
     - one desk, and the model sure of it and of a desk of another field the words also found: both
-      (``fields``: service id -> 分野; without it, never); two desks of taking part (``joint``: a
-      class, a salon, the area's activities) are one activity, as in *Decide*;
+      (``fields``: service id -> 分野; without it, never). As in *Decide*: two desks of taking part
+      (``joint``: a class, a salon, the area's activities) are one activity, two desks that visit
+      (``visiting``) one visit, and beside a desk open to everyone whatever their condition
+      (``open_desks``: work, visits) a condition named is no second need;
     - one desk, plainly, that the model would ask back about: ask which desk is meant."""
     if d.outcome is Outcome.MULTI:
         if len(d.needed) != 2 or LEARNED_ONE <= 0:
@@ -89,10 +92,10 @@ def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float
     if best != d.order[0] and ps[best] >= LEARNED_PICK and ps[best] - ps[d.order[0]] >= LEARNED_PICK_MARGIN:
         d = dataclasses.replace(d, needed=(best,), order=(best,) + tuple(x for x in d.order if x != best),
                                 reason=d.reason + "; the learned model chose")
-    if LEARNED_MULTI < 1 and fields is not None and len(d.order) > 1:
+    if LEARNED_MULTI < 1 and fields is not None and len(d.order) > 1 and d.order[0] not in open_desks:
         first = d.order[0]
         others = [x for x in d.order[1:LEARNED_MULTI_TOP] if not (fields.get(x, frozenset()) & fields.get(first, frozenset()))
-                  and not (x in joint and first in joint)]
+                  and not (x in joint and first in joint) and not (x in visiting and first in visiting)]
         if others:
             po = m.probabilities_of(feats, (first, *others))
             sec = max(others, key=po.__getitem__)
@@ -371,7 +374,8 @@ class Router:
                                             reason="independent needs; the learned model confirmed the second")
         if self.model is not None and hit is None and d.outcome in (Outcome.ROUTE, Outcome.MULTI):
             feats = feats or self._features(text, terms, lit, found)
-            d, view = learned_second_look(self.model, d, feats, self.fields, self.participatory)
+            d, view = learned_second_look(self.model, d, feats, self.fields, self.participatory, self.visiting,
+                                          self.open_desks)
             learned_view.update(view)
         order = list(d.order)
         if d.outcome is Outcome.CLARIFY and len(order) < 2:

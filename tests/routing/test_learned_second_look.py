@@ -99,6 +99,10 @@ def test_a_second_need_of_another_field_that_the_model_is_sure_of_is_added():
     # two desks of taking part are one activity
     joint = frozenset({"a", "c"})
     assert learned_second_look(_model(a=0.9, c=0.85), _route(), {}, FIELDS, joint)[0].outcome is Outcome.ROUTE
+    # two desks that visit are one visit; beside a desk open to everyone a condition is no second need
+    assert learned_second_look(_model(a=0.9, c=0.85), _route(), {}, FIELDS, visiting=joint)[0].outcome is Outcome.ROUTE
+    opened = learned_second_look(_model(a=0.9, c=0.85), _route(), {}, FIELDS, open_desks=frozenset({"a"}))
+    assert opened[0].outcome is Outcome.ROUTE
 
 
 def test_other_outcomes_are_left_alone():
