@@ -22,11 +22,11 @@ STRICT = os.environ.get("SCRUM_GOLDEN_STRICT", "") == "1"
 pytestmark = pytest.mark.sudachi
 
 # Held-out levels measured on 2026-11-28 after the fifth pass (more blind-written training data, the
-# learned second look; 344 lines: top-1 88.7 %, top-3 97.1 %, crisis recall 96.3 %, false alarms 2.1 %,
-# out-of-scope declined 93.3 %, asserted at its target), minus a margin of a few lines: any larger
+# learned second look; 344 lines: top-1 88.1 %, top-3 96.8 %, crisis recall 96.3 %, false alarms 2.1 %,
+# out-of-scope declined 91.1 %, asserted at its target), minus a margin of a few lines: any larger
 # regression fails at once.
 FLOOR = {"top1": 0.865, "top3": 0.955, "crisis_recall": 0.94, "false_alarms": 0.025, "oos": 0.88}
-# Dev levels (654 lines, the model trained on them: top-1 95.7 %, top-3 99.1 %; by 5-fold cross-validation
+# Dev levels (654 lines, the model trained on them: top-1 95.6 %, top-3 98.9 %; by 5-fold cross-validation
 # 93.4 % / 98.5 %, `python -m bot.routing.learned --cv 5`), minus a margin.
 DEV_FLOOR = {"top1": 0.935, "top3": 0.98}
 
