@@ -254,7 +254,9 @@ def test_a_past_is_over_only_after_the_sign_and_a_false_alarm_only_nearby(screen
     assert screen_words("もう死にたい。今日は晴れ。友達は勘違いだったと言う") is not None
 
 
-# --- fourth pass: families found on a blind crisis file (sentences written for this test) -----------
+# --- families and near-misses found on the blind-written files (sentences written for these tests) --
+# fourth pass: a blind crisis file; fifth pass: reading-stream bugs and near-miss forms of the new
+# training files
 @pytest.mark.sudachi
 @pytest.mark.parametrize(("text", "kind"), [
     ("父の顔の片側が下がってて、ろれつが回ってない", "emergency"),
@@ -264,6 +266,11 @@ def test_a_past_is_over_only_after_the_sign_and_a_false_alarm_only_nearby(screen
     ("もう生きとってもしょんないら", "suicide"),
     ("弟がキレて包丁持ち出した", "violence"),
     ("妻を亡くして一年、あいつのところへ早く行きたい", "suicide"),
+    # fifth pass: what the fixes must still catch
+    ("どーしよ、しにたーい", "suicide"),                      # the squeezed copy still reads its own words
+    ("いしき ない、いきしてない", "emergency"),
+    ("ﾀﾞﾝﾅﾆ ﾅｸﾞﾗﾚﾀ ﾀｽｹﾃ", "dv"),
+    ("熱中症で倒れて意識がない", "emergency"),
 ])
 def test_new_crisis_families_fire(fuji_router, text, kind):
     hit = fuji_router.screen(text)
@@ -277,14 +284,7 @@ def test_new_crisis_families_fire(fuji_router, text, kind):
     "息子がゲームしながら「殺す」って叫んでてうるさい",
     "健診で虐待を疑われないか心配です、あざは蒙古斑です",
     "美容院で髪を引っ張られて痛かった",
-])
-def test_new_crisis_near_misses_stay_quiet(fuji_router, text):
-    assert fuji_router.screen(text) is None
-
-
-# --- fifth pass: reading-stream bugs and near-miss forms found on the new train files -------------
-@pytest.mark.sudachi
-@pytest.mark.parametrize("text", [
+    # fifth pass
     "大家さんに出てけって言われそう。どーしよ",            # a squeezed copy starts words only where the text did
     "夜勤の日も子どもを預けられるとこ、あるかなー",          # 預けられる holds no 蹴られる
     "町内会の体操、DVDを借りられますか",                     # DVD holds no DV
@@ -300,17 +300,5 @@ def test_new_crisis_near_misses_stay_quiet(fuji_router, text):
     "父は頭を打って入院したけど、退院はしました。リハビリの相談をしたい",
     "熱中症で倒れないか心配なので、祖母の見守りをお願いしたい",
 ])
-def test_fifth_pass_near_misses_stay_quiet(fuji_router, text):
+def test_new_crisis_near_misses_stay_quiet(fuji_router, text):
     assert fuji_router.screen(text) is None
-
-
-@pytest.mark.sudachi
-@pytest.mark.parametrize(("text", "kind"), [
-    ("どーしよ、しにたーい", "suicide"),                      # the squeezed copy still reads its own words
-    ("いしき ない、いきしてない", "emergency"),
-    ("ﾀﾞﾝﾅﾆ ﾅｸﾞﾗﾚﾀ ﾀｽｹﾃ", "dv"),
-    ("熱中症で倒れて意識がない", "emergency"),
-])
-def test_fifth_pass_fixes_keep_what_they_must_catch(fuji_router, text, kind):
-    hit = fuji_router.screen(text)
-    assert hit is not None and hit.kind == kind
