@@ -23,7 +23,7 @@ from bot.routing.literal import LiteralIndex
 from bot.routing.normalise import Normaliser, to_hiragana
 from bot.routing.result import CrisisHit, Match, Outcome, RoutingResult
 from bot.routing.score import FIELD_WEIGHTS, Doc, Index
-from bot.routing.tokenise import Analysis, SudachiTokeniser, Tokeniser
+from bot.routing.tokenise import Analysis, Tokeniser, shared_tokeniser
 
 MAX_CHARS = 1000          # what is analysed of one inquiry (the crisis screen reads all of it)
 CUE_BONUS, CUE_MALUS = 0.35, 0.3
@@ -520,7 +520,7 @@ def _elder_roles(data, normalise: Normaliser) -> tuple:
 def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None, model=_DEFAULT) -> Router:
     """Builds everything once: dictionary, lexicons with readings, synonym table, BM25 index, and
     the learned weights when they were trained for this catalogue (``model=None``: without them)."""
-    tok = tokeniser if tokeniser is not None else SudachiTokeniser()
+    tok = tokeniser if tokeniser is not None else shared_tokeniser()
     normalise = Normaliser(routing_data.load("normalise")["replace"])
 
     def read(t: str) -> str:

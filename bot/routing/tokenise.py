@@ -6,6 +6,8 @@ loaded in ``SudachiTokeniser()``, never at import.
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -90,3 +92,11 @@ class SudachiTokeniser:
             reading_parts.append(reading)
             pos_in_reading += len(reading)
         return Analysis(text, tuple(tokens), "".join(reading_parts), frozenset(starts))
+
+
+@functools.cache
+def shared_tokeniser() -> SudachiTokeniser:
+    """The process's one Sudachi dictionary: every router built in a process reads with it (each
+    dictionary maps the 200 MB system.dic anew and keeps its own structures; an app built per test
+    would hold one each)."""
+    return SudachiTokeniser()
