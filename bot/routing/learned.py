@@ -107,6 +107,10 @@ def features(text: str, terms: Mapping[str, float], *, ages: Iterable[tuple[int,
     return f
 
 
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
 @dataclass(frozen=True)
 class Model:
     """Weights of a one-vs-rest logistic regression: row ``index[feature]`` of ``weights`` holds one
@@ -123,45 +127,26 @@ class Model:
 
     def probability(self, feats: Mapping[str, float], cls: str) -> float:
         """P(cls | inquiry); 0 for a class the model does not know."""
-        c = self.class_index.get(cls)
-        if c is None:
-            return 0.0
-        k, w, idx = len(self.classes), self.weights, self.index
-        z = self.bias[c]
-        for f, v in feats.items():
-            row = idx.get(f)
-            if row is not None:
-                z += w[row * k + c] * v
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        return self.probabilities_of(feats, (cls,))[cls]
 
     def probabilities_of(self, feats: Mapping[str, float], classes: Sequence[str]) -> dict[str, float]:
-        """P(cls | inquiry) for a few classes, in one walk over the features (0 for unknown classes)."""
-        cols = [(cls, self.class_index[cls]) for cls in classes if cls in self.class_index]
+        """P(cls | inquiry) for these classes, in one walk over the features (0 for unknown classes)."""
+        cols = [self.class_index[cls] for cls in classes if cls in self.class_index]
         k, w, get = len(self.classes), self.weights, self.index.get
-        z = [self.bias[c] for _cls, c in cols]
+        z = [self.bias[c] for c in cols]
         js = range(len(cols))
-        offsets = [c for _cls, c in cols]
         for f, v in feats.items():
             row = get(f)
             if row is not None:
                 base = row * k
                 for j in js:
-                    z[j] += w[base + offsets[j]] * v
+                    z[j] += w[base + cols[j]] * v
         out = dict.fromkeys(classes, 0.0)
-        for (cls, _c), zj in zip(cols, z):
-            out[cls] = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, zj))))
+        out.update((self.classes[c], _sigmoid(zj)) for c, zj in zip(cols, z))
         return out
 
     def probabilities(self, feats: Mapping[str, float]) -> dict[str, float]:
-        k, w, idx = len(self.classes), self.weights, self.index
-        s = list(self.bias)
-        for f, v in feats.items():
-            row = idx.get(f)
-            if row is not None:
-                base = row * k
-                for c in range(k):
-                    s[c] += w[base + c] * v
-        return {cls: 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z)))) for cls, z in zip(self.classes, s)}
+        return self.probabilities_of(feats, self.classes)
 
     # --- file: JSON metadata and feature names, the weights as base64 float32 (little-endian) --------
     def to_json(self) -> str:

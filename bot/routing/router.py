@@ -86,9 +86,8 @@ def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float
         return d, ps
     if d.outcome is not Outcome.ROUTE or not d.order:
         return d, {}
-    cands = d.order[:LEARNED_PICK_TOP]
-    ps = m.probabilities_of(feats, (*cands, learned.VAGUE))
-    best = max(cands, key=ps.__getitem__)
+    ps = m.probabilities_of(feats, (*d.order[:LEARNED_MULTI_TOP], learned.VAGUE))   # one walk for the looks below
+    best = max(d.order[:LEARNED_PICK_TOP], key=ps.__getitem__)
     if best != d.order[0] and ps[best] >= LEARNED_PICK and ps[best] - ps[d.order[0]] >= LEARNED_PICK_MARGIN:
         d = dataclasses.replace(d, needed=(best,), order=(best,) + tuple(x for x in d.order if x != best),
                                 reason=d.reason + "; the learned model chose")
@@ -97,13 +96,12 @@ def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float
         others = [x for x in d.order[1:LEARNED_MULTI_TOP] if not (fields.get(x, frozenset()) & fields.get(first, frozenset()))
                   and not (x in joint and first in joint) and not (x in visiting and first in visiting)]
         if others:
-            po = m.probabilities_of(feats, (first, *others))
-            sec = max(others, key=po.__getitem__)
-            if po[sec] >= LEARNED_MULTI and po[first] >= LEARNED_MULTI_FIRST:
+            sec = max(others, key=ps.__getitem__)
+            if ps[sec] >= LEARNED_MULTI and ps[first] >= LEARNED_MULTI_FIRST:
                 needs = (first, sec)
                 return dataclasses.replace(d, outcome=Outcome.MULTI, needed=needs, plain=False,
                                            order=needs + tuple(x for x in d.order if x not in needs),
-                                           reason="independent needs; the learned model read the second"), {**ps, **po}
+                                           reason="independent needs; the learned model read the second"), ps
     if d.plain and ps[learned.VAGUE] >= LEARNED_VAGUE and ps[d.order[0]] < LEARNED_VAGUE_DESK:
         d = dataclasses.replace(d, outcome=Outcome.CLARIFY, needed=(), plain=False,
                                 reason=f"the learned model: a front desk would ask back ({ps[learned.VAGUE]:.2f})")
@@ -271,8 +269,9 @@ class Router:
             if p_crisis >= LEARNED_CRISIS:
                 # which family (harm by someone, a medical emergency, distress): its lines come first
                 fams = self.crisis_families
-                ps = [self.model.probability(feats, learned.family_class(i)) for i in range(len(fams))]
-                kinds = fams[max(range(len(fams)), key=ps.__getitem__)] if fams else ("general",)
+                fam_classes = [learned.family_class(i) for i in range(len(fams))]
+                ps = self.model.probabilities_of(feats, fam_classes)
+                kinds = fams[max(range(len(fams)), key=lambda i: ps[fam_classes[i]])] if fams else ("general",)
                 hit = CrisisHit(kind=kinds[0], terms=(f"{learned.CRISIS}{p_crisis:.2f}",),
                                 line_ids=self.screener.lines_for(kinds))
         vocab = self.index.postings
@@ -366,7 +365,7 @@ class Router:
             if rest >= LEARNED_NEED_MIN:
                 feats = feats or self._features(text, terms, lit, found)
                 first = d.order[0]
-                learned_view = {first: self.model.probability(feats, first), sid: self.model.probability(feats, sid)}
+                learned_view = self.model.probabilities_of(feats, (first, sid))
                 if min(learned_view.values()) >= LEARNED_NEED:
                     needs = (first, sid)
                     d = dataclasses.replace(d, outcome=Outcome.MULTI, needed=needs, plain=False,

@@ -7,7 +7,6 @@ loaded in ``SudachiTokeniser()``, never at import.
 from __future__ import annotations
 
 import functools
-
 from dataclasses import dataclass
 from typing import Protocol
 
