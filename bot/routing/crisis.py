@@ -47,6 +47,8 @@ _KATAKANA = re.compile(r"^[\u30a0-\u30ffー]+$")
 _KANA_ONLY = re.compile(r"^[\u3041-\u309f\u30a0-\u30ffー]+$")
 _ASCII_WORD = re.compile(r"^[a-z0-9]+$")
 _KANJI = re.compile(r"[\u3400-\u9fff々]")
+_KANJI_WORD = re.compile(r"[\u3400-\u9fff々]+")
+_NOT_CALMED = frozenset({"emergency", "medical_adult", "medical_child"})   # "calm now" does not end these
 _MIN_KANA_FORM = 5     # shorter readings of suppressor words are too ambiguous (法 = ほう, 亡くなっ = なくなっ)
 
 
@@ -202,10 +204,14 @@ class CrisisScreen:
         self._false_alarm_next = forms(data.get("false_alarm_next", ()), normalise, read)
         self._past = forms(data.get("past_suffix", ()), normalise, read)
         self._resolved = forms(data.get("resolved_markers", ()), normalise, read)
+        self._now = forms(data.get("now_markers", ()), normalise, read)
+        self._calm = forms(data.get("calm_now", ()), normalise, read)
+        self._recent = forms(data.get("recent_markers", ()), normalise, read)
         self._window = int(data.get("prefix_window", 20))
         self._past_markers = forms(data.get("past_markers", ()), normalise, read)
         self._short = int(data.get("short_message", 0))
         self._urgent = forms(data.get("urgent", ()), normalise, read)
+        self._urgent_not = tuple(normalise(w) for w in data.get("urgent_not", ()))
         # a euphemism cancelled by a benign cause before it in its clause (仕事を終わりにしたい)
         self._guarded = {normalise(str(k)): forms(v, normalise, read) for k, v in (data.get("guarded") or {}).items()}
         self._signal_groups = tuple(frozenset(g) for g in data.get("signal_groups", ()))
@@ -398,6 +404,9 @@ class CrisisScreen:
                     continue
                 if not is_text and other_word(i, end, term.text):
                     continue
+                if (not is_text and starts is not None and _KANJI_WORD.fullmatch(term.text) and end < len(stream)
+                        and stream[end] != "\n" and end not in starts):
+                    continue           # a word in kanji read inside a longer word: こう|いしょう holds no 遺書
                 if not is_text and i and stream[i - 1] in "てで" and needle.startswith("いき"):
                     continue           # ていく is an auxiliary: 慣れていきたい is not 逝きたい
                 if is_text:               # the text decides for these words, kept or suppressed
@@ -514,6 +523,9 @@ class CrisisScreen:
         if occ and self._past_markers.within(norm, kana_msg):       # a past that is over
             reading = analysis.reading if analysis else to_hiragana(norm)
             occ = [o for o in occ if o.kind == "emergency" or not self._over(o, norm, reading, kana_msg)]
+        if occ and self._calm.within(norm, kana_msg):               # …今は落ち着いて暮らしています
+            reading = analysis.reading if analysis else to_hiragana(norm)
+            occ = [o for o in occ if o.kind in _NOT_CALMED or not self._calm_now(o, norm, reading, kana_msg)]
         if occ and self._medical_resolved.within(norm, kana_msg):
             occ = [o for o in occ if not o.kind.startswith("medical")]   # "頭を打ったけど異常なし"
         if seen is not None:      # told as over (昔は…今は元気), or a medical event said to be resolved
@@ -524,6 +536,8 @@ class CrisisScreen:
             rest = norm
             for o in signs:           # the urgency must be said besides the sign (学校に行くのが怖い is one)
                 rest = rest.replace(o.term.text, "")
+            for w in self._urgent_not:  # a worry about what might happen is no urgency now
+                rest = rest.replace(w, "")
             if not (signs and self._urgent.within(rest, kana_msg)):
                 return None
         deciding = strong or occ
@@ -546,6 +560,23 @@ class CrisisScreen:
             return False
         after = tail[cut:]
         return not (o.term.text in after or (o.term.reading and o.term.reading in after))
+
+    def _calm_now(self, o: Occurrence, norm: str, reading: str, kana: bool) -> bool:
+        """After this sign the message says that now all is calm (今は…落ち着いて暮らしています), with no
+        fear or urgency after that and without the sign again, and the sign was not just now (さっき)."""
+        stream, _a, b = o.span
+        if stream < 0:
+            return False
+        text, k = (norm, kana) if stream == 0 else (reading, True)
+        tail = text[b:]
+        now = self._now.first(tail, k)
+        if now < 0:
+            return False
+        after = tail[now:]
+        if self._calm.first(after, k) < 0 or self._recent.within(text[:b + now], k):
+            return False
+        return not (self._urgent.within(after, k) or o.term.text in after
+                    or (o.term.reading and o.term.reading in after))
 
     def _weak_add_up(self, occ: Sequence[Occurrence]) -> bool:
         """Two weak signs make a crisis when they speak of the same danger (夜間に + 眠れない do not)."""

@@ -256,7 +256,7 @@ def test_a_past_is_over_only_after_the_sign_and_a_false_alarm_only_nearby(screen
 
 # --- families and near-misses found on the blind-written files (sentences written for these tests) --
 # fourth pass: a blind crisis file; fifth pass: reading-stream bugs and near-miss forms of the new
-# training files
+# training files; sixth pass: the near-miss forms of six more training files
 @pytest.mark.sudachi
 @pytest.mark.parametrize(("text", "kind"), [
     ("父の顔の片側が下がってて、ろれつが回ってない", "emergency"),
@@ -271,6 +271,11 @@ def test_a_past_is_over_only_after_the_sign_and_a_false_alarm_only_nearby(screen
     ("いしき ない、いきしてない", "emergency"),
     ("ﾀﾞﾝﾅﾆ ﾅｸﾞﾗﾚﾀ ﾀｽｹﾃ", "dv"),
     ("熱中症で倒れて意識がない", "emergency"),
+    # sixth pass: what the new near-miss forms must not silence, and the unsure call for an ambulance
+    ("DVから逃げたけど今は落ち着いてる、でもまた来そうで怖い", "dv"),      # fear after the calm
+    ("さっき手首を切ってしまった。今は落ち着いてる", "self_harm"),         # just now
+    ("夜に転んで足が腫れてる、救急車は大げさかな", "medical_adult"),
+    ("母の言葉がもつれてきた", "medical_adult"),
 ])
 def test_new_crisis_families_fire(fuji_router, text, kind):
     hit = fuji_router.screen(text)
@@ -299,6 +304,17 @@ def test_new_crisis_families_fire(fuji_router, text, kind):
     "主治医から希死念慮はもう落ち着いていると言われました",
     "父は頭を打って入院したけど、退院はしました。リハビリの相談をしたい",
     "熱中症で倒れないか心配なので、祖母の見守りをお願いしたい",
+    # sixth pass
+    "いもうとは こういしょうが あって しごとを さがしてます",              # こう|いしょう holds no 遺書
+    "母に虐待とかそういうことは一切なく、ただ通える場所を探しています",
+    "DVから逃げてきた友人が、今は安全に暮らしています。仕事を探したいそうです",
+    "前に腕を切ってたけど今は落ち着いてる。居場所を探してる",
+    "うちの犬が急にけいれんした、夜の動物病院を教えて",
+    "小説を書いていて、主人公が虐待から逃げる場面を調べています",
+    "産後うつになったらどうしようと不安で",
+    "お迎えが来てほしいもんだ、わっはっは。それより体操教室は何曜日",
+    "赤ちゃんの誤飲を防ぐには、何に気をつければいいですか",
+    "夜中に救急車を呼ぶか迷った時のために、番号を知っておきたい",
 ])
 def test_new_crisis_near_misses_stay_quiet(fuji_router, text):
     assert fuji_router.screen(text) is None
