@@ -55,6 +55,8 @@ LEARNED_ONE_REST = 6.0
 LEARNED_MULTI = 0.8       # one desk: the model is this sure of a desk of another field among the next four ...
 LEARNED_MULTI_FIRST = 0.5  # ... and this sure of the first: both are needed (a second need no word list held)
 LEARNED_MULTI_TOP = 5
+LEARNED_THIRD = 0.5       # one desk: a desk the words ranked 4th or 5th that the model is this sure of, and surer
+#                           than of the 3rd, is shown 3rd (the choices a resident sees)
 LEARNED_VAGUE = 0.5       # one desk, plainly: the model says a front desk would ask back, this sure ...
 LEARNED_VAGUE_DESK = 0.5  # ... and is less sure than this of that desk: ask which desk is meant
 
@@ -68,6 +70,7 @@ def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float
     - several needs, the second just over the bar, that the model is sure are one: one need (the
       second desk stays second in the list);
     - one desk, and the model sure of another of the first three the words found: that one first;
+      sure of the 4th or 5th, and surer than of the 3rd: that one 3rd;
     - one desk, and the model sure of it and of a desk of another field the words also found: both
       (``fields``: service id -> 分野; without it, never). As in *Decide*: two desks of taking part
       (``joint``: a class, a salon, the area's activities) are one activity, two desks that visit
@@ -91,6 +94,10 @@ def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float
     if best != d.order[0] and ps[best] >= LEARNED_PICK and ps[best] - ps[d.order[0]] >= LEARNED_PICK_MARGIN:
         d = dataclasses.replace(d, needed=(best,), order=(best,) + tuple(x for x in d.order if x != best),
                                 reason=d.reason + "; the learned model chose")
+    if len(d.order) > 3:
+        later = max(d.order[3:LEARNED_MULTI_TOP], key=ps.__getitem__)
+        if ps[later] >= LEARNED_THIRD and ps[later] > ps[d.order[2]]:
+            d = dataclasses.replace(d, order=d.order[:2] + (later,) + tuple(x for x in d.order[2:] if x != later))
     if LEARNED_MULTI < 1 and fields is not None and len(d.order) > 1 and d.order[0] not in open_desks:
         first = d.order[0]
         others = [x for x in d.order[1:LEARNED_MULTI_TOP] if not (fields.get(x, frozenset()) & fields.get(first, frozenset()))

@@ -119,3 +119,9 @@ def test_the_real_model_takes_its_second_look_and_shows_what_it_read(fuji_router
     assert r.outcome is Outcome.ROUTE and r.matches[0].id == "hoiku_concierge"
     seen = r.explanation["learned"]
     assert seen["hoiku_concierge"] >= 0.5 > seen[learned.VAGUE]
+
+
+@pytest.mark.parametrize(("p_d", "order"), [(0.7, ("a", "b", "d", "c")), (0.4, DESKS)])
+def test_a_later_desk_the_model_is_sure_of_is_shown_third(p_d, order):
+    d, _seen = learned_second_look(_model(a=0.6, b=0.3, c=0.1, d=p_d), _route(), {})
+    assert d.outcome is Outcome.ROUTE and d.order == order and d.needed == ("a",)
