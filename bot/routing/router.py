@@ -43,7 +43,7 @@ SHORT = 6                 # characters: a message this short with no desk words 
 FUZZY_TEXT = 80            # typos are looked for in short messages (a long one says enough in other words)
 FUZZY_BELOW = 2.2         # exact evidence under which typo-tolerant matching is tried
 HISTORY_SPAN = 10         # characters after a keyword where a past is told (辞めて, 続かない)
-LEARNED_CRISIS = 0.9      # the learned model is this sure of a crisis the lexicon did not see: crisis lines first
+LEARNED_CRISIS = 0.75     # the learned model is this sure of a crisis the lexicon did not see: crisis lines first
 LEARNED_NEED = 0.5        # a second need the words found, short of the bar, that the model is this sure of ...
 LEARNED_NEED_MIN = 2.0    # ... with at least this much evidence of its own, is a second need
 LEARNED_PICK = 0.5        # one desk: the model is this sure of another of the first three desks the words found ...
@@ -59,6 +59,7 @@ LEARNED_THIRD = 0.5       # one desk: a desk the words ranked 4th or 5th that th
 #                           than of the 3rd, is shown 3rd (the choices a resident sees)
 LEARNED_VAGUE = 0.5       # one desk, plainly: the model says a front desk would ask back, this sure ...
 LEARNED_VAGUE_DESK = 0.5  # ... and is less sure than this of that desk: ask which desk is meant
+LEARNED_VAGUE_ANY = 0.85  # one desk, by any rule: the model is this sure a front desk would ask back: ask
 
 
 def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float],
@@ -76,7 +77,9 @@ def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float
       (``joint``: a class, a salon, the area's activities) are one activity, two desks that visit
       (``visiting``) one visit, and beside a desk open to everyone whatever their condition
       (``open_desks``: work, visits) a condition named is no second need;
-    - one desk, plainly, that the model would ask back about: ask which desk is meant."""
+    - one desk, plainly, that the model would ask back about, or one desk by any rule that it is very
+      sure it would ask back about (clarify lines teach the candidate desks too, so a high desk
+      probability does not speak against asking): ask which desk is meant."""
     if d.outcome is Outcome.MULTI:
         if len(d.needed) != 2 or LEARNED_ONE <= 0:
             return d, {}
@@ -109,7 +112,8 @@ def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float
                 return dataclasses.replace(d, outcome=Outcome.MULTI, needed=needs, plain=False,
                                            order=needs + tuple(x for x in d.order if x not in needs),
                                            reason="independent needs; the learned model read the second"), ps
-    if d.plain and ps[learned.VAGUE] >= LEARNED_VAGUE and ps[d.order[0]] < LEARNED_VAGUE_DESK:
+    if ps[learned.VAGUE] >= LEARNED_VAGUE_ANY or \
+            (d.plain and ps[learned.VAGUE] >= LEARNED_VAGUE and ps[d.order[0]] < LEARNED_VAGUE_DESK):
         d = dataclasses.replace(d, outcome=Outcome.CLARIFY, needed=(), plain=False,
                                 reason=f"the learned model: a front desk would ask back ({ps[learned.VAGUE]:.2f})")
     return d, ps

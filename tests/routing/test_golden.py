@@ -21,14 +21,14 @@ GOLDEN = Path(__file__).parents[1] / "data" / "golden"
 STRICT = os.environ.get("SCRUM_GOLDEN_STRICT", "") == "1"
 pytestmark = pytest.mark.sudachi
 
-# Held-out levels measured on 2026-11-28 after the fifth pass (more blind-written training data, the
-# learned second look; 344 lines: top-1 88.1 %, top-3 96.8 %, crisis recall 96.3 %, false alarms 2.1 %,
-# out-of-scope declined 91.1 %, asserted at its target), minus a margin of a few lines: any larger
-# regression fails at once.
-FLOOR = {"top1": 0.865, "top3": 0.955, "crisis_recall": 0.94, "false_alarms": 0.025, "oos": 0.88}
-# Dev levels (654 lines, the model trained on them: top-1 95.6 %, top-3 98.9 %; by 5-fold cross-validation
-# 93.4 % / 98.5 %, `python -m bot.routing.learned --cv 5`), minus a margin.
-DEV_FLOOR = {"top1": 0.935, "top3": 0.98}
+# Held-out levels measured on 2026-11-28 after the sixth pass (ten more blind-written training files,
+# asking back when the model is sure, the crisis reader at 0.75; 344 lines: top-1 89.8 %, top-3 97.7 %,
+# crisis recall 98.1 %, false alarms 2.4 %, out-of-scope declined 97.8 %, asserted at its target), minus
+# a margin of a few lines (false alarms: the level itself): any larger regression fails at once.
+FLOOR = {"top1": 0.88, "top3": 0.965, "crisis_recall": 0.96, "false_alarms": 0.025, "oos": 0.93}
+# Dev levels (654 lines, the model trained on them: top-1 96.3 %, top-3 99.1 %; by 5-fold cross-validation
+# 93.0 % / 98.6 %, `python -m bot.routing.learned --cv 5`), minus a margin.
+DEV_FLOOR = {"top1": 0.95, "top3": 0.985}
 
 
 def below_target(reason: str):

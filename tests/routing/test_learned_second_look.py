@@ -71,6 +71,10 @@ def test_one_desk_the_model_would_ask_back_about_becomes_a_question():
     # not when the model is sure of the desk, nor when a rule (not the plain best score) chose it
     assert learned_second_look(_model(a=0.8, vague=0.7), _route(), {})[0].outcome is Outcome.ROUTE
     assert learned_second_look(_model(a=0.3, vague=0.7), _route(plain=False), {})[0].outcome is Outcome.ROUTE
+    # ... unless the model is very sure it would ask back, whatever it thinks of the desk (the clarify
+    # lines teach their candidate desks too)
+    for plain in (True, False):
+        assert learned_second_look(_model(a=0.9, vague=0.9), _route(plain), {})[0].outcome is Outcome.CLARIFY
 
 
 def test_a_second_need_just_over_the_bar_that_the_model_is_sure_is_not_there_is_dropped():
