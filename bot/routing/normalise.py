@@ -1,4 +1,5 @@
-"""Stage 1: normalise. NFKC, width, invisible characters, kana/kanji variants and colloquial words.
+"""Stage 1: normalise. NFKC, width, invisible characters, a message in romaji, kana/kanji variants and
+colloquial words.
 
 Pure: ``Normaliser(table)(text) -> str``. The table comes from data/normalise.yaml.
 """
@@ -8,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+
+from bot.routing.romaji import to_kana
 
 _INVISIBLE = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad\u061c\u180e\u2066-\u2069\ud800-\udfff]")
 _SPACES = re.compile(r"[ \t\u3000]+")
@@ -41,6 +44,7 @@ class Normaliser:
         t = _INVISIBLE.sub("", t).translate(_DASHES)
         t = _NEWLINES.sub("。", t)
         t = _SPACES.sub(" ", t).strip().lower()
+        t = to_kana(t)              # "hoikuen ni hairitai" is read as ほいくえん に はいりたい
         t = _LONG_RUN.sub(r"\1\1", t)
         if self._pattern is not None:
             t = self._pattern.sub(self._swap, t)
