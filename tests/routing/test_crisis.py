@@ -276,6 +276,7 @@ def test_a_past_is_over_only_after_the_sign_and_a_false_alarm_only_nearby(screen
     ("さっき手首を切ってしまった。今は落ち着いてる", "self_harm"),         # just now
     ("夜に転んで足が腫れてる、救急車は大げさかな", "medical_adult"),
     ("母の言葉がもつれてきた", "medical_adult"),
+    ("線路に入ろうかなって思ってる", "suicide"),
 ])
 def test_new_crisis_families_fire(fuji_router, text, kind):
     hit = fuji_router.screen(text)
@@ -315,6 +316,12 @@ def test_new_crisis_families_fire(fuji_router, text, kind):
     "お迎えが来てほしいもんだ、わっはっは。それより体操教室は何曜日",
     "赤ちゃんの誤飲を防ぐには、何に気をつければいいですか",
     "夜中に救急車を呼ぶか迷った時のために、番号を知っておきたい",
+    # sixth pass, second batch: research, being suspected, statistics, "not that far", what counts
+    "卒論で児童虐待をテーマにしています。相談件数の資料はありますか",
+    "夜泣きで近所に虐待って通報されないか心配です",
+    "風呂場で倒れるお年寄りが多いと聞いて、手すりをつけたい",
+    "消えたいってほどじゃないけど、毎日つまらない",
+    "高齢者虐待ってどういうことが当てはまるのか知りたい",
 ])
 def test_new_crisis_near_misses_stay_quiet(fuji_router, text):
     assert fuji_router.screen(text) is None
