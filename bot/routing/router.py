@@ -44,6 +44,7 @@ FUZZY_TEXT = 80            # typos are looked for in short messages (a long one 
 FUZZY_BELOW = 2.2         # exact evidence under which typo-tolerant matching is tried
 HISTORY_SPAN = 10         # characters after a keyword where a past is told (辞めて, 続かない)
 LEARNED_CRISIS = 0.75     # the learned model is this sure of a crisis the lexicon did not see: crisis lines first
+LEARNED_CRISIS_MIN = 10   # characters: the learned reader reads sentences (はい, ありがとう, きァ say nothing it can weigh)
 LEARNED_NEED = 0.5        # a second need the words found, short of the bar, that the model is this sure of ...
 LEARNED_NEED_MIN = 2.0    # ... with at least this much evidence of its own, is a second need
 LEARNED_PICK = 0.5        # one desk: the model is this sure of another of the first three desks the words found ...
@@ -271,7 +272,8 @@ class Router:
         found = self.cues.extract(text, hits=lit["cue"])
         feats: dict[str, float] = {}
         p_crisis = -1.0
-        if hit is None and not crisis_seen and self.model is not None and LEARNED_CRISIS < 1:
+        if hit is None and not crisis_seen and self.model is not None and LEARNED_CRISIS < 1 \
+                and len(norm) >= LEARNED_CRISIS_MIN:
             # the lexicon read no crisis word at all (one it set aside, 死ぬほど眠い, stays set aside);
             # the learned model (trained on labelled crisis lines and their near-misses) reads the
             # whole message for what no word list holds: when it is sure, the crisis lines come first
