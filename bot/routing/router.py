@@ -9,6 +9,7 @@ crisis line comes from the catalogue, every word list from bot/routing/data.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -45,6 +46,8 @@ FUZZY_BELOW = 2.2         # exact evidence under which typo-tolerant matching is
 HISTORY_SPAN = 10         # characters after a keyword where a past is told (辞めて, 続かない)
 LEARNED_CRISIS = 0.75     # the learned model is this sure of a crisis the lexicon did not see: crisis lines first
 LEARNED_CRISIS_MIN = 10   # characters: the learned reader reads sentences (はい, ありがとう, きァ say nothing it can weigh)
+LEARNED_CRISIS_CONTENT = 6  # ... with this many letters besides courtesy (ありがとうございました。了解です says no need)
+_LETTERS = re.compile(r"[^\W_]")
 LEARNED_NEED = 0.5        # a second need the words found, short of the bar, that the model is this sure of ...
 LEARNED_NEED_MIN = 2.0    # ... with at least this much evidence of its own, is a second need
 LEARNED_PICK = 0.5        # one desk: the model is this sure of another of the first three desks the words found ...
@@ -157,6 +160,7 @@ class Router:
     elder_roles: tuple = ()                    # (min age, parent-generation words, other people's words)
     history_words: tuple[str, ...] = ()        # 辞めて, 続かない: after a keyword, a past told (data/scope.yaml)
     wish_words: frozenset[str] = frozenset()   # たい, 欲しい, 探す: the message asks for something (data/scope.yaml)
+    courtesy: re.Pattern[str] | None = None    # ありがとう, 了解です, はい: no need said (data/scope.yaml)
     params: Params = Params()
     model: learned.Model | None = None          # the learned weights (data/learned.json), when trained for this catalogue
 
@@ -248,6 +252,11 @@ class Router:
             i = text.find(phrase, i + 1)
         return True
 
+    def _beyond_courtesy(self, norm: str) -> int:
+        """Letters of the message besides its courtesy words (thanks, greetings, yes and no)."""
+        rest = self.courtesy.sub("", norm) if self.courtesy is not None else norm
+        return len(_LETTERS.findall(rest))
+
     def learned_features(self, text: str) -> dict[str, float]:
         """The learned model's view of an inquiry (the same reading as ``route``)."""
         norm, analysis, hit, text, lit, terms, _ph, _seen = self._read(text)
@@ -273,7 +282,7 @@ class Router:
         feats: dict[str, float] = {}
         p_crisis = -1.0
         if hit is None and not crisis_seen and self.model is not None and LEARNED_CRISIS < 1 \
-                and len(norm) >= LEARNED_CRISIS_MIN:
+                and len(norm) >= LEARNED_CRISIS_MIN and self._beyond_courtesy(norm) >= LEARNED_CRISIS_CONTENT:
             # the lexicon read no crisis word at all (one it set aside, 死ぬほど眠い, stays set aside);
             # the learned model (trained on labelled crisis lines and their near-misses) reads the
             # whole message for what no word list holds: when it is sure, the crisis lines come first
@@ -529,6 +538,12 @@ def _elder_roles(data, normalise: Normaliser) -> tuple:
             tuple(normalise(w) for w in data.get("other_people", ())))
 
 
+def _alternation(words) -> re.Pattern[str] | None:
+    """One regular expression for these literal words, longest first."""
+    ws = sorted({w for w in words if w}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, ws))) if ws else None
+
+
 def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None, model=_DEFAULT) -> Router:
     """Builds everything once: dictionary, lexicons with readings, synonym table, BM25 index, and
     the learned weights when they were trained for this catalogue (``model=None``: without them)."""
@@ -614,6 +629,7 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None, model
         elder_roles=_elder_roles(routing_data.load("cues").get("elder_roles"), normalise),
         history_words=tuple(dict.fromkeys(normalise(w) for w in scope.get("history", ()))),
         wish_words=frozenset(scope.get("wish", ())),
+        courtesy=_alternation(normalise(w) for w in scope.get("courtesy", ())),
         open_desks=frozenset(s.id for s in catalogue.services if s.routable and Field_.ZEN in s.fields),
         visiting=frozenset(
             s.id for s in catalogue.services if s.routable and any(

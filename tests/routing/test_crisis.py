@@ -8,6 +8,7 @@ import pytest
 from bot.routing import data
 from bot.routing.crisis import CrisisScreen, Forms, LineRef
 from bot.routing.normalise import Normaliser
+from bot.routing.result import Outcome
 
 from routing_fakes import FakeTokeniser
 
@@ -325,3 +326,16 @@ def test_new_crisis_families_fire(fuji_router, text, kind):
 ])
 def test_new_crisis_near_misses_stay_quiet(fuji_router, text):
     assert fuji_router.screen(text) is None
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", ["はい、わかりました", "どうもありがとうございました！", "了解です、ありがとうございます", "きァ"])
+def test_courtesy_and_a_few_letters_are_no_crisis(fuji_router, text):
+    """The learned reader reads sentences beyond thanks and greetings (short training lines are mostly
+    crisis lines, so a short message it cannot read leaned to crisis); the lexicon still reads them."""
+    assert fuji_router.route(text).outcome is not Outcome.CRISIS
+
+
+@pytest.mark.sudachi
+def test_a_farewell_with_thanks_is_still_read(fuji_router):
+    assert fuji_router.route("今までありがとう、もう疲れた").outcome is Outcome.CRISIS
