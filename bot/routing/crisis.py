@@ -550,33 +550,38 @@ class CrisisScreen:
     def _over(self, o: Occurrence, norm: str, reading: str, kana: bool) -> bool:
         """The message says this sign is over *after* it (…リスカしていたけど今はもうしていない), and
         does not say it again after that (昔からつらい。今は毎日死にたい stays a crisis)."""
-        stream, _a, b = o.span
-        if stream < 0:
+        if o.span[0] < 0:
             return self._resolved.within(norm, kana)
-        text, k = (norm, kana) if stream == 0 else (reading, True)
-        tail = text[b:]
-        cut = self._resolved.first(tail, k)
-        if cut < 0:
-            return False
-        after = tail[cut:]
-        return not (o.term.text in after or (o.term.reading and o.term.reading in after))
+        found = self._marker_after(o, norm, reading, kana, self._resolved)
+        return found is not None and not self._said_again(o, found[0][found[2]:])
 
     def _calm_now(self, o: Occurrence, norm: str, reading: str, kana: bool) -> bool:
         """After this sign the message says that now all is calm (今は…落ち着いて暮らしています), with no
         fear or urgency after that and without the sign again, and the sign was not just now (さっき)."""
+        if o.span[0] < 0:
+            return False
+        found = self._marker_after(o, norm, reading, kana, self._now)
+        if found is None:
+            return False
+        text, k, at = found
+        after = text[at:]
+        if self._calm.first(after, k) < 0 or self._recent.within(text[:at], k):
+            return False
+        return not (self._urgent.within(after, k) or self._said_again(o, after))
+
+    @staticmethod
+    def _marker_after(o: Occurrence, norm: str, reading: str, kana: bool,
+                      markers: Forms) -> tuple[str, bool, int] | None:
+        """The stream the sign was found on, whether it is kana, and where the first of ``markers``
+        after the sign starts there; None when none follows."""
         stream, _a, b = o.span
-        if stream < 0:
-            return False
         text, k = (norm, kana) if stream == 0 else (reading, True)
-        tail = text[b:]
-        now = self._now.first(tail, k)
-        if now < 0:
-            return False
-        after = tail[now:]
-        if self._calm.first(after, k) < 0 or self._recent.within(text[:b + now], k):
-            return False
-        return not (self._urgent.within(after, k) or o.term.text in after
-                    or (o.term.reading and o.term.reading in after))
+        cut = markers.first(text[b:], k)
+        return None if cut < 0 else (text, k, b + cut)
+
+    @staticmethod
+    def _said_again(o: Occurrence, after: str) -> bool:
+        return o.term.text in after or bool(o.term.reading and o.term.reading in after)
 
     def _weak_add_up(self, occ: Sequence[Occurrence]) -> bool:
         """Two weak signs make a crisis when they speak of the same danger (夜間に + 眠れない do not)."""

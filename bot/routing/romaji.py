@@ -17,7 +17,8 @@ import jaconv
 
 # One romaji syllable: (consonant | consonant cluster)? vowel, a syllabic n, or the first half of a
 # doubled consonant (kitte, gakkou). Hepburn and Kunrei spellings both, as residents mix them.
-_ROMAJI_WORD = re.compile(r"(?:(?:ky|gy|sh|sy|jy|zy|ch|cy|ty|dy|ts|ny|hy|by|py|my|ry|[kgsztdnhbpmyrwfjv])?[aiueo]"
+_ROMAJI_WORD = re.compile(r"(?:(?:ky|gy|sh|sy|jy|zy|ch|cy|ty|dy|ts|ny|hy|by|py|my|ry"
+                          r"|[kgsztdnhbpmyrwfjv])?[aiueo]"
                           r"|n'?(?![aiueoy])|([kgsztdhbpmrcfj])(?=\1)|t(?=ch))+")
 _WORD = re.compile(r"[a-z']+")
 _LETTER = re.compile(r"[^\W\d_]")
