@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.routing.literal import LiteralIndex
+from bot.routing.literal import LiteralIndex, alternation
 from bot.routing.normalise import to_hiragana
 from bot.routing.result import CrisisHit
 from bot.routing.tokenise import Analysis
@@ -52,12 +52,6 @@ _NOT_CALMED = frozenset({"emergency", "medical_adult", "medical_child"})   # "ca
 _MIN_KANA_FORM = 5     # shorter readings of suppressor words are too ambiguous (法 = ほう, 亡くなっ = なくなっ)
 
 
-def _literals(words: Sequence[str]) -> re.Pattern[str] | None:
-    """A regex that finds any of these (non-empty) literal words, or None when there are none."""
-    words = [w for w in words if w]
-    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))) if words else None
-
-
 class Forms:
     """Words of one suppressor list: their normalised forms, and their kana readings.
 
@@ -75,8 +69,8 @@ class Forms:
         # right after a term (a fixed position) a 3-character reading is safe enough: ぼうし (防止)
         self.prefixes = tuple(sorted(set(self.text) | {k for k in kana if len(k) >= 3}))
         # one alternation of the literal words: "some word is in the segment", found in one C pass
-        self._re_text = _literals(self.text)
-        self._re_both = _literals(self.both)
+        self._re_text = alternation(self.text)
+        self._re_both = alternation(self.both)
 
     def within(self, segment: str, kana: bool) -> bool:
         rx = self._re_both if kana else self._re_text

@@ -6,10 +6,18 @@ with the length of the inquiry, not with the size of the lexicons.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+
+
+def alternation(words: Iterable[str]) -> re.Pattern[str] | None:
+    """One regular expression that finds any of these (non-empty) literal words, the longest first at
+    a position; None when there are none."""
+    ws = sorted({w for w in words if w}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, ws))) if ws else None
 
 
 class LiteralIndex(Generic[T]):

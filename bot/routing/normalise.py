@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
+from bot.routing.literal import alternation
 from bot.routing.romaji import to_kana
 
 _INVISIBLE = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad\u061c\u180e\u2066-\u2069\ud800-\udfff]")
@@ -34,8 +35,7 @@ class Normaliser:
     def __init__(self, table: Mapping[str, str]) -> None:
         pairs = {unicodedata.normalize("NFKC", k).lower(): unicodedata.normalize("NFKC", v).lower() for k, v in table.items() if k}
         self._table = pairs
-        keys = sorted(pairs, key=len, reverse=True)
-        self._pattern = re.compile("|".join(map(re.escape, keys))) if keys else None
+        self._pattern = alternation(pairs)
 
     def __call__(self, text: str) -> str:
         # Invisible marks go before NFKC too: removed afterwards, they would leave combining marks

@@ -20,7 +20,7 @@ from bot.routing.crisis import CrisisScreen, LineRef
 from bot.routing.cues import Cues, Found
 from bot.routing.decide import Decision, Params, Signals, decide
 from bot.routing.expand import SYN, Expander, merge
-from bot.routing.literal import LiteralIndex
+from bot.routing.literal import LiteralIndex, alternation
 from bot.routing.normalise import Normaliser, to_hiragana
 from bot.routing.result import CrisisHit, Match, Outcome, RoutingResult
 from bot.routing.score import FIELD_WEIGHTS, Doc, Index
@@ -538,12 +538,6 @@ def _elder_roles(data, normalise: Normaliser) -> tuple:
             tuple(normalise(w) for w in data.get("other_people", ())))
 
 
-def _alternation(words) -> re.Pattern[str] | None:
-    """One regular expression for these literal words, longest first."""
-    ws = sorted({w for w in words if w}, key=len, reverse=True)
-    return re.compile("|".join(map(re.escape, ws))) if ws else None
-
-
 def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None, model=_DEFAULT) -> Router:
     """Builds everything once: dictionary, lexicons with readings, synonym table, BM25 index, and
     the learned weights when they were trained for this catalogue (``model=None``: without them)."""
@@ -629,7 +623,7 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None, model
         elder_roles=_elder_roles(routing_data.load("cues").get("elder_roles"), normalise),
         history_words=tuple(dict.fromkeys(normalise(w) for w in scope.get("history", ()))),
         wish_words=frozenset(scope.get("wish", ())),
-        courtesy=_alternation(normalise(w) for w in scope.get("courtesy", ())),
+        courtesy=alternation(normalise(w) for w in scope.get("courtesy", ())),
         open_desks=frozenset(s.id for s in catalogue.services if s.routable and Field_.ZEN in s.fields),
         visiting=frozenset(
             s.id for s in catalogue.services if s.routable and any(
