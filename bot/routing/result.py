@@ -42,6 +42,7 @@ class RoutingResult:
     crisis: CrisisHit | None = None
     offered: tuple[str, ...] = ()            # multi: extra services offered through a ticket (多機関協働)
     explanation: dict[str, Any] = field(default_factory=dict)   # words and cues that decided it
+    language: str = "ja"                     # "en": written in English (the reply adds a note in English)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object `scrum-bot route` prints, one per line."""
@@ -54,4 +55,5 @@ class RoutingResult:
             "needed": list(self.needed),
             "offered": list(self.offered),
             "explanation": self.explanation,
+            "language": self.language,
         }

@@ -19,6 +19,7 @@ from bot.routing import learned
 from bot.routing.crisis import CrisisScreen, LineRef
 from bot.routing.cues import Cues, Found
 from bot.routing.decide import Decision, Params, Signals, decide
+from bot.routing.english import SEPARATOR, Glossary, is_english
 from bot.routing.expand import SYN, Expander, merge
 from bot.routing.literal import LiteralIndex, alternation
 from bot.routing.normalise import Normaliser, to_hiragana
@@ -69,7 +70,7 @@ LEARNED_VAGUE_ANY = 0.85  # one desk, by any rule: the model is this sure a fron
 def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float],
                         fields: Mapping[str, frozenset[str]] | None = None,
                         joint: frozenset[str] = frozenset(), visiting: frozenset[str] = frozenset(),
-                        open_desks: frozenset[str] = frozenset()) -> tuple[Decision, dict[str, float]]:
+                        open_desks: frozenset[str] = frozenset(), ask_back: bool = True) -> tuple[Decision, dict[str, float]]:
     """The learned model's second look at a decision the words made (trained on labelled inquiries of
     many writers, it weighs the ordinary words no list holds). Returns the decision and what it read:
     - several needs, the second just over the bar, that the model is sure are one: one need (the
@@ -83,7 +84,9 @@ def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float
       (``open_desks``: work, visits) a condition named is no second need;
     - one desk, plainly, that the model would ask back about, or one desk by any rule that it is very
       sure it would ask back about (clarify lines teach the candidate desks too, so a high desk
-      probability does not speak against asking): ask which desk is meant."""
+      probability does not speak against asking): ask which desk is meant. Not with ``ask_back=False``
+      (a message in English: the model sees only the glossary's topic words, a bare list of words
+      like the short lines it was taught to ask back about)."""
     if d.outcome is Outcome.MULTI:
         if len(d.needed) != 2 or LEARNED_ONE <= 0:
             return d, {}
@@ -116,8 +119,8 @@ def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float
                 return dataclasses.replace(d, outcome=Outcome.MULTI, needed=needs, plain=False,
                                            order=needs + tuple(x for x in d.order if x not in needs),
                                            reason="independent needs; the learned model read the second"), ps
-    if ps[learned.VAGUE] >= LEARNED_VAGUE_ANY or \
-            (d.plain and ps[learned.VAGUE] >= LEARNED_VAGUE and ps[d.order[0]] < LEARNED_VAGUE_DESK):
+    if ask_back and (ps[learned.VAGUE] >= LEARNED_VAGUE_ANY or
+                     (d.plain and ps[learned.VAGUE] >= LEARNED_VAGUE and ps[d.order[0]] < LEARNED_VAGUE_DESK)):
         d = dataclasses.replace(d, outcome=Outcome.CLARIFY, needed=(), plain=False,
                                 reason=f"the learned model: a front desk would ask back ({ps[learned.VAGUE]:.2f})")
     return d, ps
@@ -163,6 +166,7 @@ class Router:
     courtesy: re.Pattern[str] | None = None    # ありがとう, 了解です, はい: no need said (data/scope.yaml)
     params: Params = Params()
     model: learned.Model | None = None          # the learned weights (data/learned.json), when trained for this catalogue
+    glossary: Glossary | None = None            # English → Japanese words (data/english.yaml), as the normaliser uses
 
     def __post_init__(self) -> None:
         # the crisis kinds by family, each in the screen's priority order (the learned reader's classes)
@@ -202,7 +206,15 @@ class Router:
         analysis = self._analyse(norm)
         seen: list[str] = []      # crisis words the lexicon read and set aside (死ぬほど眠い)
         hit = self.screener.screen(norm, analysis, seen)
-        text = norm[:MAX_CHARS]
+        if self.glossary is not None and is_english(norm):
+            # a message in English (screened as written, English phrases and all) is routed on the
+            # Japanese words the glossary found for it: Sudachi reads English words as loanwords
+            # (day → デイ, mother → マザー, help → ヘルプ) that match desks by accident
+            norm_en = norm.rpartition(SEPARATOR)[2] if self.glossary.words(norm) else ""
+            analysis = self._analyse(norm_en)
+            text = norm_en[:MAX_CHARS]
+        else:
+            text = norm[:MAX_CHARS]
         lit: dict[str, list] = {"phrase": [], "synonym": [], "cue": [], "oos": [], "vague": [], "part": [],
                                "visit": []}
         cue_until = -1
@@ -271,6 +283,7 @@ class Router:
 
     def route(self, text: str) -> RoutingResult:
         norm, analysis, hit, text, lit, terms, phrase_hits, crisis_seen = self._read(text)
+        english = self.glossary is not None and is_english(norm)     # routed on its glossary words
         told_past: set[str] = set()     # バイトも辞めて: a past told, not a need asked for
         if self.history_words and phrase_hits and any(h in text for h in self.history_words):
             for p in phrase_hits:
@@ -282,7 +295,10 @@ class Router:
         feats: dict[str, float] = {}
         p_crisis = -1.0
         if hit is None and not crisis_seen and self.model is not None and LEARNED_CRISIS < 1 \
-                and len(norm) >= LEARNED_CRISIS_MIN and self._beyond_courtesy(norm) >= LEARNED_CRISIS_CONTENT:
+                and len(norm) >= LEARNED_CRISIS_MIN and self._beyond_courtesy(norm) >= LEARNED_CRISIS_CONTENT \
+                and not english:
+            # (not a message in English: the model sees English only through the glossary's topic words,
+            # which hold no crisis sign; there the lexicon's English phrases decide)
             # the lexicon read no crisis word at all (one it set aside, 死ぬほど眠い, stays set aside);
             # the learned model (trained on labelled crisis lines and their near-misses) reads the
             # whole message for what no word list holds: when it is sure, the crisis lines come first
@@ -396,7 +412,7 @@ class Router:
         if self.model is not None and hit is None and d.outcome in (Outcome.ROUTE, Outcome.MULTI):
             feats = feats or self._features(text, terms, lit, found)
             d, view = learned_second_look(self.model, d, feats, self.fields, self.participatory, self.visiting,
-                                          self.open_desks)
+                                          self.open_desks, ask_back=not english)
             learned_view.update(view)
         order = list(d.order)
         if d.outcome is Outcome.CLARIFY and len(order) < 2:
@@ -421,9 +437,13 @@ class Router:
             explanation["crisis_terms"] = list(hit.terms)
         if d.second:
             explanation["second_need"] = d.second
+        language = "ja"
+        if english:
+            language, text = "en", norm[:MAX_CHARS]      # the result holds what was written
+            explanation["english"] = self.glossary.words(norm)
         offered = self.offers if d.outcome is Outcome.MULTI else ()
         return RoutingResult(text=text, outcome=d.outcome, matches=matches, needed=d.needed, crisis=hit,
-                             offered=offered, explanation=explanation)
+                             offered=offered, explanation=explanation, language=language)
 
     def _kana_terms(self, norm: str) -> tuple[dict[str, float], list[str]]:
         """For text written mostly in kana (やちんがはらえなくて): the words whose reading it holds,
@@ -542,7 +562,8 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None, model
     """Builds everything once: dictionary, lexicons with readings, synonym table, BM25 index, and
     the learned weights when they were trained for this catalogue (``model=None``: without them)."""
     tok = tokeniser if tokeniser is not None else shared_tokeniser()
-    normalise = Normaliser(routing_data.load("normalise")["replace"])
+    glossary = Glossary(routing_data.load("english")["words"])
+    normalise = Normaliser(routing_data.load("normalise")["replace"], glossary)
 
     def read(t: str) -> str:
         return tok.analyse(t).reading
@@ -604,7 +625,7 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None, model
         if model is not None and model.catalogue != routable_ids:
             model = None      # trained for another catalogue: its classes mean nothing here
     return Router(
-        model=model,
+        model=model, glossary=glossary,
         catalogue=catalogue, tokeniser=tok, normalise=normalise, screener=screener, expander=expander,
         index=index, cues=Cues(routing_data.load("cues"), normalise),
         services={s.id: s for s in catalogue.services}, routable=routable, offers=offers,
