@@ -70,6 +70,13 @@ OUT_OF_SCOPE = (
     "市役所の窓口でおたずねください。"
 )
 COORDINATOR_FALLBACK = "市の福祉の担当課"
+# A message written in English (bot/routing/english.py): one plain English note before the answer.
+# It promises nothing about the desk's languages: it says the answer is in Japanese, and how to use it.
+ENGLISH_NOTE = (
+    "Thank you for your message. We read it in English. "
+    "The answer below is in Japanese: the place that can help you, and its phone number. "
+    "You can show it to someone who reads Japanese."
+)
 
 # --- crisis -----------------------------------------------------------------------------------
 CRISIS_LEAD = "あなたのことが心配です。いますぐ話せる窓口があります。"
@@ -77,6 +84,7 @@ CRISIS_LINE = "・{name}: {phone}（{hours}）"
 CRISIS_LINE_NO_HOURS = "・{name}: {phone}"
 CRISIS_EMERGENCY = "命にかかわるときは、すぐに119番か110番に電話してください。"
 CRISIS_OFFER = "市の担当者から連絡をすることもできます。どうしますか。"
+CRISIS_EMERGENCY_ENGLISH = "If your life or safety is in danger now, call 119 (ambulance) or 110 (police)."
 
 # --- the menu (LINE rich menu 相談する / 窓口を探す / 状況確認 / 緊急のとき; the same words may be typed) ---
 MENU_CONSULT = (

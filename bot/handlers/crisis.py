@@ -30,19 +30,22 @@ def line_row(line: PublicCrisisLine) -> str:
             else texts.CRISIS_LINE_NO_HOURS.format(name=line.name, phone=phone))
 
 
-def crisis_text(cat: Catalogue, hit: CrisisHit) -> str:
+def crisis_text(cat: Catalogue, hit: CrisisHit, language: str = "ja") -> str:
     rows = [texts.CRISIS_LEAD] + [line_row(line) for line in lines_for(cat, hit)]
     rows.append(texts.CRISIS_EMERGENCY)
+    if language == "en":      # written in English: the one thing to do now, in English too
+        rows.append(texts.CRISIS_EMERGENCY_ENGLISH)
     return "\n".join(rows)
 
 
 OFFER_CHOICES = (Choice(texts.L_CONTACT_ME, "intake:crisis"), Choice(texts.L_OTHER, "card:other"))
 
 
-def respond(session: Session, hit: CrisisHit, ctx: Context, lead: tuple[Reply, ...] = ()) -> Turn:
+def respond(session: Session, hit: CrisisHit, ctx: Context, lead: tuple[Reply, ...] = (),
+            language: str = "ja") -> Turn:
     """Shows the crisis lines, then offers a call back (keeps an intake in progress)."""
     marked = session.to(session.step, crisis=True, crisis_kind=hit.kind)
-    lines = Reply(crisis_text(ctx.catalogue, hit))
+    lines = Reply(crisis_text(ctx.catalogue, hit, language))
     if session.step in (Step.SUMMARY,):
         return Turn(marked, lead + (lines,))     # the intake handler adds the next question
     resume = session.step if session.in_intake else None

@@ -93,7 +93,10 @@ def present(session: Session, result: RoutingResult, ctx: Context, lead: tuple[R
     base = session.reset().to(Step.START, routing=routing)
     if result.outcome == Outcome.CRISIS and result.crisis is not None:
         ids = tuple(result.needed) or tuple(m.id for m in result.matches[:1])
-        return crisis.respond(base.to(Step.START, service_ids=ids), result.crisis, ctx, lead=lead)
+        return crisis.respond(base.to(Step.START, service_ids=ids), result.crisis, ctx, lead=lead,
+                              language=result.language)
+    if result.language == "en":      # written in English: say in English what the answer below is
+        lead = lead + (Reply(texts.ENGLISH_NOTE),)
     if result.outcome == Outcome.ROUTE and (result.needed or result.matches):
         return route_card(base, (result.needed or (result.matches[0].id,))[0], ctx, lead=lead)
     if result.outcome == Outcome.MULTI and len(result.needed or result.matches) > 1:

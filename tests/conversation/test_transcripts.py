@@ -130,6 +130,14 @@ async def test_out_of_scope_declines_with_the_city_contact(testbot: ChatBot) -> 
     assert desk is not None and replies[0].card is not None and desk.phones[0].number in replies[0].card.text_fallback()
 
 
+async def test_an_inquiry_in_english_is_answered_with_a_note_in_english(testbot: ChatBot) -> None:
+    replies = await testbot.push("I lost my job last month and I cannot pay the rent")
+    assert replies[0].text == texts.ENGLISH_NOTE
+    assert replies[1].card is not None and replies[1].card.title == service_facts(real_catalogue(), "jiritsu_soudan").name
+    crisis = await testbot.push("my husband punched me again and says he will kill me")
+    assert crisis[0].text.startswith(texts.CRISIS_LEAD) and texts.CRISIS_EMERGENCY_ENGLISH in crisis[0].text
+
+
 async def test_crisis_lines_first_then_the_offer_to_connect(testbot: ChatBot, engine: AsyncEngine) -> None:
     crisis = phrasing(Outcome.CRISIS)
     hit = real_router().screen(crisis)

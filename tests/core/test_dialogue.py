@@ -12,7 +12,10 @@ from bot.core.messages import Inbound
 from bot.core.session import Session, Step
 from bot.core.turn import Context
 
-from core_kit import JST, NOW, Bot
+from core_kit import JST, NOW, Bot, StandInRouter
+
+from bot.handlers import crisis
+from bot.routing.result import CrisisHit, Match, Outcome, RoutingResult
 
 
 def labels(turn) -> list[str]:  # type: ignore[no-untyped-def]
@@ -368,3 +371,22 @@ def test_the_ticket_keeps_lexicon_words_of_the_routing_never_free_text(bot: Bot)
     assert effect.routing == {"outcome": "route", "matches": [{"id": "houkatsu", "score": 0.812}],
                               "needed": ["houkatsu"],
                               "explanation": {"reason": "one clear desk", "vague_words": ["のことで"]}}
+
+
+def test_a_message_in_english_gets_a_note_in_english_before_the_answer(bot: Bot, router: StandInRouter) -> None:
+    router.table["rent"] = RoutingResult("", Outcome.ROUTE, (Match("jiritsu_soudan", "jiritsu_soudan", .8),),
+                                         ("jiritsu_soudan",), language="en")
+    turn = bot.push("I cannot pay the rent")
+    assert turn.replies[0].text == texts.ENGLISH_NOTE and turn.replies[0].card is None
+    assert turn.replies[1].card is not None and bot.session.service_ids == ("jiritsu_soudan",)
+    router.table["weather"] = RoutingResult("", Outcome.OUT_OF_SCOPE, language="en")
+    turn = bot.push("what is the weather tomorrow")
+    assert [r.text for r in turn.replies] == [texts.ENGLISH_NOTE, texts.OUT_OF_SCOPE]
+    assert bot.push("介護のことで相談").replies[0].text != texts.ENGLISH_NOTE     # Japanese: no note
+
+
+def test_crisis_lines_in_english_add_the_emergency_numbers_in_english(catalogue) -> None:  # type: ignore[no-untyped-def]
+    hit = CrisisHit("suicide", ("english suicide",), ("inochi",))
+    shown = crisis.crisis_text(catalogue, hit, "en")
+    assert shown.startswith(texts.CRISIS_LEAD) and shown.endswith(texts.CRISIS_EMERGENCY_ENGLISH)
+    assert texts.CRISIS_EMERGENCY_ENGLISH not in crisis.crisis_text(catalogue, hit)
