@@ -81,6 +81,10 @@ def test_a_second_need_just_over_the_bar_that_the_model_is_sure_is_not_there_is_
     multi = Decision(Outcome.MULTI, DESKS, ("a", "b"), "independent needs", {"b": 4.5})
     d, _ = learned_second_look(_model(a=0.95, b=0.005), multi, {})
     assert d.outcome is Outcome.ROUTE and d.needed == ("a",) and d.order[:2] == ("a", "b")
+    # words about who it is (一人暮らしの母, ケアマネ) give a second desk fair evidence of its own (8–12)
+    # beside a first need the model is sure of: still one need
+    whom = Decision(Outcome.MULTI, DESKS, ("a", "b"), "independent needs", {"b": 10.0})
+    assert learned_second_look(_model(a=0.95, b=0.005), whom, {})[0].needed == ("a",)
     # kept: a second need the words show clearly, a first need the model is unsure of, or a second it
     # does not rule out
     clear = Decision(Outcome.MULTI, DESKS, ("a", "b"), "independent needs", {"b": router_mod.LEARNED_ONE_REST + 1})
