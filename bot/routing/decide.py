@@ -66,6 +66,7 @@ class Signals:
     stated: tuple[tuple[int, int], ...] = () # ages written as numbers (50の兄, 60歳くらい)
     people: int = 0                          # different people named (息子, 母, 隣の人)
     wish: bool = False                       # the message asks for something (働きたい, 探してる)
+    asks: bool = False                       # the message asks to talk (相談のってほしい, お伺いしたい)
     told_past: frozenset[str] = frozenset()  # terms of a keyword told as a past (バイトも辞めて): no second need
     serves: Mapping[str, frozenset[int]] = field(default_factory=dict)   # desk -> the people named that it fits
 
@@ -165,6 +166,10 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
     if len(signals.foreign) >= p.foreign_many and signals.known_nouns == 0 and signals.strong < p.oos_override:
         return Decision(Outcome.OUT_OF_SCOPE, order, (), f"about something else: {', '.join(signals.foreign[:3])}")
     if top < p.route_min:
+        # asks to talk and says nothing a desk knows, no errand named (相談いいですか, お伺いしたいことが
+        # あるのですが): a front desk asks what it is about, whatever unknown nouns it holds (電話, 相談員)
+        if signals.asks and top < p.weak * 1.5:
+            return Decision(Outcome.CLARIFY, order, (), f"asks to talk, says not what about ({top:.2f})")
         if (len(signals.foreign) >= p.foreign_min and top < p.weak * 1.5) or (signals.foreign and top < p.weak):
             return Decision(Outcome.OUT_OF_SCOPE, order, (), f"about something else: {', '.join(signals.foreign[:3])}")
         if signals.vague or signals.short:

@@ -163,6 +163,7 @@ class Router:
     elder_roles: tuple = ()                    # (min age, parent-generation words, other people's words)
     history_words: tuple[str, ...] = ()        # 辞めて, 続かない: after a keyword, a past told (data/scope.yaml)
     wish_words: frozenset[str] = frozenset()   # たい, 欲しい, 探す: the message asks for something (data/scope.yaml)
+    asking_words: frozenset[str] = frozenset()  # 相談, 伺う, 聞く: the message asks to talk (data/scope.yaml)
     courtesy: re.Pattern[str] | None = None    # ありがとう, 了解です, はい: no need said (data/scope.yaml)
     params: Params = Params()
     model: learned.Model | None = None          # the learned weights (data/learned.json), when trained for this catalogue
@@ -390,6 +391,7 @@ class Router:
                           p_oos=p_oos, elder_age=self._elder_age(text, found), told_past=frozenset(told_past),
                           stated=found.stated_ages, people=found.people,
                           wish=any(t.norm in self.wish_words for t in toks),
+                          asks=any(t.norm in self.asking_words for t in toks),
                           serves=self._serves(found, ranked),
                           concept=any(t.startswith(SYN) and t in vocab and not self.expander.is_light(t) for t in terms),
                           one_topic=any(m in text for m in self.topic_markers) and self._one_topic(ranked, contrib))
@@ -644,6 +646,7 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None, model
         elder_roles=_elder_roles(routing_data.load("cues").get("elder_roles"), normalise),
         history_words=tuple(dict.fromkeys(normalise(w) for w in scope.get("history", ()))),
         wish_words=frozenset(scope.get("wish", ())),
+        asking_words=frozenset(scope.get("asking", ())),
         courtesy=alternation(normalise(w) for w in scope.get("courtesy", ())),
         open_desks=frozenset(s.id for s in catalogue.services if s.routable and Field_.ZEN in s.fields),
         visiting=frozenset(

@@ -37,6 +37,13 @@ def test_vague_message_asks_and_unknown_one_is_out_of_scope():
     assert d.outcome is Outcome.OUT_OF_SCOPE
 
 
+def test_asking_to_talk_about_nothing_named_asks_what_about():
+    assert decide([], {}, Signals(asks=True, foreign=("電話",)), P, F).outcome is Outcome.CLARIFY
+    assert decide([], {}, Signals(foreign=("電話",)), P, F).outcome is Outcome.OUT_OF_SCOPE
+    # an errand named is still declined
+    assert decide([], {}, Signals(asks=True, out_of_scope=("住民票",)), P, F).outcome is Outcome.OUT_OF_SCOPE
+
+
 def test_close_scores_ask_which():
     contrib = {"elder": {"a": 3.0}, "money": {"a": 2.9}}
     d = decide([("elder", 3.0), ("money", 2.9)], contrib, Signals(), P, {})

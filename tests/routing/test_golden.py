@@ -21,13 +21,14 @@ GOLDEN = Path(__file__).parents[1] / "data" / "golden"
 STRICT = os.environ.get("SCRUM_GOLDEN_STRICT", "") == "1"
 pytestmark = pytest.mark.sudachi
 
-# Held-out levels measured on 2026-11-28 after the sixth pass (ten more blind-written training files,
-# asking back when the model is sure, the crisis reader at 0.75; 344 lines: top-1 89.8 %, top-3 97.7 %,
-# crisis recall 98.1 %, false alarms 2.4 %, out-of-scope declined 97.8 %, asserted at its target), minus
-# a margin of a few lines (false alarms: the level itself): any larger regression fails at once.
-FLOOR = {"top1": 0.88, "top3": 0.965, "crisis_recall": 0.96, "false_alarms": 0.025, "oos": 0.93}
-# Dev levels (654 lines, the model trained on them: top-1 96.3 %, top-3 99.1 %; by 5-fold cross-validation
-# 92.8 % / 98.6 %, `python -m bot.routing.learned --cv 5`), minus a margin.
+# Held-out levels measured on 2026-11-28 after the seventh pass (English read through a glossary, one
+# need up to fair evidence, asking back when someone asks to talk about nothing named; 344 lines: top-1
+# 90.4 %, top-3 98.3 %, asserted at its target, crisis recall 98.1 %, false alarms 2.4 %, out-of-scope
+# declined 97.8 %, asserted at its target), minus a margin of a few lines (false alarms: the level
+# itself): any larger regression fails at once.
+FLOOR = {"top1": 0.895, "top3": 0.975, "crisis_recall": 0.96, "false_alarms": 0.025, "oos": 0.93}
+# Dev levels (654 lines, the model trained on them: top-1 96.8 %, top-3 99.1 %; by 5-fold cross-validation
+# 93.4 % / 98.6 %, `python -m bot.routing.learned --cv 5`), minus a margin.
 DEV_FLOOR = {"top1": 0.95, "top3": 0.985}
 
 
@@ -72,8 +73,7 @@ def test_heldout_top1_at_least_92_percent(heldout):
     assert heldout.top1 >= 0.92 * heldout.n, f"top-1 {heldout.top1}/{heldout.n}"
 
 
-@below_target("top-3")
-def test_heldout_top3_at_least_98_percent(heldout):
+def test_heldout_top3_at_least_98_percent(heldout):   # met on 2026-11-28 (seventh pass)
     assert heldout.top3 >= 0.98 * heldout.n, f"top-3 {heldout.top3}/{heldout.n}"
 
 

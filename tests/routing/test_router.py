@@ -129,6 +129,16 @@ def test_vague_message_asks_with_choices(other_router):
     assert r.outcome is Outcome.CLARIFY and 2 <= len(r.matches) <= 5
 
 
+@pytest.mark.parametrize("text", ["相談いいっすか", "ひとつお伺いしてもよろしいでしょうか", "担当の人と直接話せますか？"])
+def test_asking_to_talk_about_nothing_named_is_asked_what_about(fuji_router, text):
+    r = fuji_router.route(text)
+    assert r.outcome is Outcome.CLARIFY and 2 <= len(r.matches) <= 5
+
+
+def test_asking_about_an_errand_is_still_declined(fuji_router):
+    assert fuji_router.route("住民票のことで相談したい").outcome is Outcome.OUT_OF_SCOPE
+
+
 @pytest.mark.sudachi
 def test_cli_eval_reports_the_blind_probe_files(capsys):
     assert main(["eval", "--split", "probes"]) == 0
