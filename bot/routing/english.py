@@ -48,8 +48,9 @@ class Glossary:
     def __init__(self, table: Mapping[str, str]) -> None:
         self._table = {self._key(k): v for k, v in table.items() if k and v}
         keys = sorted(self._table, key=len, reverse=True)
-        alts = "|".join(r"\s+".join(map(re.escape, k.split())) + _SUFFIX for k in keys)
-        self._pattern = re.compile(rf"(?<![a-z'])(?:{alts})(?![a-z])") if keys else None
+        alts = "|".join(r"\s+".join(map(re.escape, k.split())) for k in keys)
+        # group 1 is the key as written (any spaces); the inflection stays outside it
+        self._pattern = re.compile(rf"(?<![a-z'])({alts}){_SUFFIX}(?![a-z])") if keys else None
 
     @staticmethod
     def _key(k: str) -> str:
@@ -66,17 +67,8 @@ class Glossary:
             found.append(f"{m.group(1)}歳")
         if self._pattern is not None:
             for m in self._pattern.finditer(text):
-                found.append(self._table[self._lookup(m.group(0))])
+                found.append(self._table[self._key(m.group(1))])
         return list(dict.fromkeys(found))
-
-    def _lookup(self, matched: str) -> str:
-        k = " ".join(matched.split())
-        if k in self._table:
-            return k
-        for suffix in ("'s", "ing", "es", "ed", "s", "d"):      # the inflection the pattern allowed
-            if k.endswith(suffix) and k[:-len(suffix)] in self._table:
-                return k[:-len(suffix)]
-        raise KeyError(matched)                                 # cannot happen: the pattern is the table
 
     def __call__(self, text: str) -> str:
         """``text``, and after it the Japanese words it stands for, when it is English; else ``text``."""

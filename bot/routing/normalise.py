@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
+from bot.routing.english import Glossary
 from bot.routing.literal import alternation
 from bot.routing.romaji import to_kana
 
@@ -33,11 +34,11 @@ def to_hiragana(text: str) -> str:
 class Normaliser:
     """Folds the ways residents type the same thing into one form."""
 
-    def __init__(self, table: Mapping[str, str], english: Callable[[str], str] | None = None) -> None:
+    def __init__(self, table: Mapping[str, str], english: Glossary | None = None) -> None:
         pairs = {unicodedata.normalize("NFKC", k).lower(): unicodedata.normalize("NFKC", v).lower() for k, v in table.items() if k}
         self._table = pairs
         self._pattern = alternation(pairs)
-        self._english = english
+        self.english = english      # the router reads the same glossary (bot.routing.router)
 
     def __call__(self, text: str) -> str:
         # Invisible marks go before NFKC too: removed afterwards, they would leave combining marks
@@ -47,8 +48,8 @@ class Normaliser:
         t = _NEWLINES.sub("。", t)
         t = _SPACES.sub(" ", t).strip().lower()
         t = to_kana(t)              # "hoikuen ni hairitai" is read as ほいくえん に はいりたい
-        if self._english is not None:
-            t = self._english(t)    # "i lost my job" is read with 。失業 after it
+        if self.english is not None:
+            t = self.english(t)     # "i lost my job" is read with 。失業 after it
         t = _LONG_RUN.sub(r"\1\1", t)
         if self._pattern is not None:
             t = self._pattern.sub(self._swap, t)

@@ -167,7 +167,6 @@ class Router:
     courtesy: re.Pattern[str] | None = None    # ありがとう, 了解です, はい: no need said (data/scope.yaml)
     params: Params = Params()
     model: learned.Model | None = None          # the learned weights (data/learned.json), when trained for this catalogue
-    glossary: Glossary | None = None            # English → Japanese words (data/english.yaml), as the normaliser uses
 
     def __post_init__(self) -> None:
         # the crisis kinds by family, each in the screen's priority order (the learned reader's classes)
@@ -207,11 +206,13 @@ class Router:
         analysis = self._analyse(norm)
         seen: list[str] = []      # crisis words the lexicon read and set aside (死ぬほど眠い)
         hit = self.screener.screen(norm, analysis, seen)
-        if self.glossary is not None and is_english(norm):
+        glossary = self.normalise.english
+        english = glossary.words(norm) if glossary is not None and is_english(norm) else None
+        if english is not None:
             # a message in English (screened as written, English phrases and all) is routed on the
-            # Japanese words the glossary found for it: Sudachi reads English words as loanwords
-            # (day → デイ, mother → マザー, help → ヘルプ) that match desks by accident
-            norm_en = norm.rpartition(SEPARATOR)[2] if self.glossary.words(norm) else ""
+            # Japanese words the glossary found for it (the normaliser put them after SEPARATOR):
+            # Sudachi reads English words as loanwords (day → デイ, mother → マザー) that match desks by accident
+            norm_en = norm.rpartition(SEPARATOR)[2] if english else ""
             analysis = self._analyse(norm_en)
             text = norm_en[:MAX_CHARS]
         else:
@@ -246,7 +247,7 @@ class Router:
                 terms[t] = w
         # kana phrases read as their written form (きてほしい → 来てほしい) count as found phrases
         phrase_hits = list(dict.fromkeys(lit["phrase"] + [p for p in kana_phrases if p in self.index.phrases]))
-        return norm, analysis, hit, text, lit, terms, phrase_hits, bool(seen)
+        return norm, analysis, hit, text, lit, terms, phrase_hits, bool(seen), english
 
     def _told_as_past(self, text: str, phrase: str, others: Sequence[str] = ()) -> bool:
         """Every occurrence of the keyword is followed, before any other keyword, by a past told
@@ -272,7 +273,7 @@ class Router:
 
     def learned_features(self, text: str) -> dict[str, float]:
         """The learned model's view of an inquiry (the same reading as ``route``)."""
-        norm, analysis, hit, text, lit, terms, _ph, _seen = self._read(text)
+        norm, analysis, hit, text, lit, terms, _ph, _seen, _en = self._read(text)
         return self._features(text, terms, lit, self.cues.extract(text, hits=lit["cue"]))
 
     def _features(self, text: str, terms, lit, found) -> dict[str, float]:
@@ -283,8 +284,8 @@ class Router:
                                 about=found.about, flags=flags)
 
     def route(self, text: str) -> RoutingResult:
-        norm, analysis, hit, text, lit, terms, phrase_hits, crisis_seen = self._read(text)
-        english = self.glossary is not None and is_english(norm)     # routed on its glossary words
+        # english: the glossary's Japanese words when the message is in English (routed on them), else None
+        norm, analysis, hit, text, lit, terms, phrase_hits, crisis_seen, english = self._read(text)
         told_past: set[str] = set()     # バイトも辞めて: a past told, not a need asked for
         if self.history_words and phrase_hits and any(h in text for h in self.history_words):
             for p in phrase_hits:
@@ -297,7 +298,7 @@ class Router:
         p_crisis = -1.0
         if hit is None and not crisis_seen and self.model is not None and LEARNED_CRISIS < 1 \
                 and len(norm) >= LEARNED_CRISIS_MIN and self._beyond_courtesy(norm) >= LEARNED_CRISIS_CONTENT \
-                and not english:
+                and english is None:
             # (not a message in English: the model sees English only through the glossary's topic words,
             # which hold no crisis sign; there the lexicon's English phrases decide)
             # the lexicon read no crisis word at all (one it set aside, 死ぬほど眠い, stays set aside);
@@ -414,7 +415,7 @@ class Router:
         if self.model is not None and hit is None and d.outcome in (Outcome.ROUTE, Outcome.MULTI):
             feats = feats or self._features(text, terms, lit, found)
             d, view = learned_second_look(self.model, d, feats, self.fields, self.participatory, self.visiting,
-                                          self.open_desks, ask_back=not english)
+                                          self.open_desks, ask_back=english is None)
             learned_view.update(view)
         order = list(d.order)
         if d.outcome is Outcome.CLARIFY and len(order) < 2:
@@ -440,9 +441,9 @@ class Router:
         if d.second:
             explanation["second_need"] = d.second
         language = "ja"
-        if english:
+        if english is not None:
             language, text = "en", norm[:MAX_CHARS]      # the result holds what was written
-            explanation["english"] = self.glossary.words(norm)
+            explanation["english"] = english
         offered = self.offers if d.outcome is Outcome.MULTI else ()
         return RoutingResult(text=text, outcome=d.outcome, matches=matches, needed=d.needed, crisis=hit,
                              offered=offered, explanation=explanation, language=language)
@@ -564,8 +565,7 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None, model
     """Builds everything once: dictionary, lexicons with readings, synonym table, BM25 index, and
     the learned weights when they were trained for this catalogue (``model=None``: without them)."""
     tok = tokeniser if tokeniser is not None else shared_tokeniser()
-    glossary = Glossary(routing_data.load("english")["words"])
-    normalise = Normaliser(routing_data.load("normalise")["replace"], glossary)
+    normalise = Normaliser(routing_data.load("normalise")["replace"], Glossary(routing_data.load("english")["words"]))
 
     def read(t: str) -> str:
         return tok.analyse(t).reading
@@ -627,7 +627,7 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None, model
         if model is not None and model.catalogue != routable_ids:
             model = None      # trained for another catalogue: its classes mean nothing here
     return Router(
-        model=model, glossary=glossary,
+        model=model,
         catalogue=catalogue, tokeniser=tok, normalise=normalise, screener=screener, expander=expander,
         index=index, cues=Cues(routing_data.load("cues"), normalise),
         services={s.id: s for s in catalogue.services}, routable=routable, offers=offers,
