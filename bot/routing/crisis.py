@@ -97,6 +97,11 @@ class Forms:
         return segment.startswith(self.prefixes if kana else self.text)
 
 
+_ATTEMPT = re.compile(r"[おこそとのほもよろごぞどぼぽ]うと|ようと")      # 吊ろうと, 死のうと, 飛び降りようと
+_CLAUSE_LINK = frozenset({"けれど", "ので", "のに"})                   # …ありますが / けど: a clause ends
+_CLAUSE_LINK_AFTER_VERB = frozenset({"が", "から", "し"})
+
+
 @dataclass(frozen=True, slots=True)
 class Pattern:
     term: "Term"
@@ -201,6 +206,8 @@ class CrisisScreen:
         self._now = forms(data.get("now_markers", ()), normalise, read)
         self._calm = forms(data.get("calm_now", ()), normalise, read)
         self._recent = forms(data.get("recent_markers", ()), normalise, read)
+        self._settled = forms(data.get("settled", ()), normalise, read)
+        self._settled_not = tuple(normalise(w) for w in data.get("settled_not", ()))
         self._window = int(data.get("prefix_window", 20))
         self._past_markers = forms(data.get("past_markers", ()), normalise, read)
         self._short = int(data.get("short_message", 0))
@@ -516,10 +523,12 @@ class CrisisScreen:
         kana_msg = not _KANJI.search(norm)
         if occ and self._past_markers.within(norm, kana_msg):       # a past that is over
             reading = analysis.reading if analysis else to_hiragana(norm)
-            occ = [o for o in occ if o.kind == "emergency" or not self._over(o, norm, reading, kana_msg)]
+            occ = [o for o in occ if o.kind == "emergency" or not (
+                self._over(o, norm, reading, kana_msg) and self._not_going_on(o, analysis, kana_msg))]
         if occ and self._calm.within(norm, kana_msg):               # …今は落ち着いて暮らしています
             reading = analysis.reading if analysis else to_hiragana(norm)
-            occ = [o for o in occ if o.kind in _NOT_CALMED or not self._calm_now(o, norm, reading, kana_msg)]
+            occ = [o for o in occ if o.kind in _NOT_CALMED or not (
+                self._calm_now(o, norm, reading, kana_msg) and self._not_going_on(o, analysis, kana_msg))]
         if occ and self._medical_resolved.within(norm, kana_msg):
             occ = [o for o in occ if not o.kind.startswith("medical")]   # "頭を打ったけど異常なし"
         if seen is not None:      # told as over (昔は…今は元気), or a medical event said to be resolved
@@ -538,8 +547,62 @@ class CrisisScreen:
         rank = {k: i for i, k in enumerate(self.priority)}
         kinds = sorted({o.kind for o in deciding}, key=lambda k: rank.get(k, len(rank)))
         others = sorted({o.kind for o in occ} - set(kinds), key=lambda k: rank.get(k, len(rank)))
+        reading = analysis.reading if analysis else to_hiragana(norm)
+        doubt = "settled" if all(self._settled_after(o, norm, reading, kana_msg) and
+                                 self._not_going_on(o, analysis, kana_msg) for o in deciding) else ""
         return CrisisHit(kind=kinds[0], terms=tuple(dict.fromkeys(o.term.text for o in occ)),
-                         line_ids=self.lines_for(kinds + others))
+                         line_ids=self.lines_for(kinds + others), doubt=doubt)
+
+    def _settled_after(self, o: Occurrence, norm: str, reading: str, kana: bool) -> bool:
+        """After this sign the message says the matter is settled now (今は元気, 解決しています,
+        大丈夫、ちゃんと生きてる), not negated (元気がない, 大丈夫かな), with no fear or urgency and
+        without the sign again after that, and the sign was not just now (さっき, 今日)."""
+        if o.span[0] < 0:
+            return False
+        stream, _a, b = o.span
+        text, k = (norm, kana) if stream == 0 else (reading, True)
+        if self._recent.within(text[:b], k):
+            return False
+        rx = self._settled._re_both if k else self._settled._re_text
+        if rx is None:
+            return False
+        for m in rx.finditer(text, b):
+            nxt = text[m.end():m.end() + 4]
+            if nxt.startswith(self._settled_not):
+                continue
+            after = text[m.end():]
+            return not (self._urgent.within(after, k) or self._said_again(o, after))
+        return False
+
+    def _not_going_on(self, o: Occurrence, analysis: Analysis | None, kana: bool) -> bool:
+        """The sign's clause is not told as going on (リストカットしています) nor as an attempt with no
+        time (首を吊ろうとした; 3年前に首をつろうとした is over): up to the clause's end, a past auxiliary
+        (た, だ: してたけど, 避難していた, 言われてました), or no tense at all (暴力があり、) and no
+        ている/てる. Read from Sudachi's tokens."""
+        if analysis is None or o.span[0] < 0:
+            return False
+        stream, a, b = o.span
+        pos = 0
+        prev, prev_pos = "", ""
+        going = False
+        for tok in analysis.tokens:
+            start = tok.start if stream == 0 else pos
+            pos += len(tok.reading)
+            if start + (len(tok.surface) if stream == 0 else len(tok.reading)) <= b:
+                prev, prev_pos = tok.norm, tok.pos
+                continue
+            if (tok.pos == "補助記号" and tok.surface in "、。！？!?,\n") or (tok.pos == "助詞" and (
+                    tok.norm in _CLAUSE_LINK or tok.norm in _CLAUSE_LINK_AFTER_VERB and prev_pos in ("動詞", "助動詞"))):
+                break
+            if tok.pos == "助動詞" and tok.norm == "た":      # してました, していた: past, even if it went on
+                src = analysis.text if stream == 0 else analysis.reading
+                if not _ATTEMPT.search(src[b:start]):
+                    return True
+                sent_start = max((m.end() for m in _SENTENCE_END.finditer(src, 0, a)), default=0)
+                return self._past_markers.within(src[sent_start:a], kana or stream == 1)   # 3年前に…しようとした
+            going = going or tok.norm == "てる" or (tok.norm == "居る" and prev == "て")
+            prev, prev_pos = tok.norm, tok.pos
+        return not going
 
     def _over(self, o: Occurrence, norm: str, reading: str, kana: bool) -> bool:
         """The message says this sign is over *after* it (…リスカしていたけど今はもうしていない), and

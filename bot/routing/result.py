@@ -31,6 +31,8 @@ class CrisisHit:
     kind: str                    # suicide | self_harm | dv | abuse | emergency | medical | ...
     terms: tuple[str, ...]       # the lexicon entries that fired (for staff, never logged with text)
     line_ids: tuple[str, ...]    # catalogue crisis_lines to show, most relevant first
+    doubt: str = ""              # why the lexicon alone may be wrong: "settled" (every deciding sign is
+    #                              told as over now, …今は元気); "" when nothing casts doubt
 
 
 @dataclass(frozen=True, slots=True)

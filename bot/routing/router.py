@@ -12,6 +12,7 @@ import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bot.catalogue.model import Catalogue, Confidence, Field_, Service
 from bot.routing import data as routing_data
@@ -46,6 +47,7 @@ FUZZY_TEXT = 80            # typos are looked for in short messages (a long one 
 FUZZY_BELOW = 2.2         # exact evidence under which typo-tolerant matching is tried
 HISTORY_SPAN = 10         # characters after a keyword where a past is told (辞めて, 続かない)
 LEARNED_CRISIS = 0.75     # the learned model is this sure of a crisis the lexicon did not see: crisis lines first
+LEARNED_DOUBT = 0.05      # a crisis alarm in doubt (every sign told as settled now) stands unless the model reads less
 LEARNED_CRISIS_MIN = 10   # characters: the learned reader reads sentences (はい, ありがとう, きァ say nothing it can weigh)
 LEARNED_CRISIS_CONTENT = 6  # ... with this many letters besides courtesy (ありがとうございました。了解です says no need)
 _LETTERS = re.compile(r"[^\W_]")
@@ -296,6 +298,16 @@ class Router:
         found = self.cues.extract(text, hits=lit["cue"])
         feats: dict[str, float] = {}
         p_crisis = -1.0
+        doubted: dict[str, Any] = {}
+        if hit is not None and hit.doubt and self.model is not None and english is None:
+            # the lexicon cannot tell a story that is over from one that is not (…今は元気 against
+            # 笑ってごまかされる): the learned model, trained on both, reads the whole message, and only when it reads almost no crisis is the alarm set
+            # aside (its words stay in the explanation, for staff)
+            feats = self._features(text, terms, lit, found)
+            p_doubt = self.model.probability(feats, learned.CRISIS)
+            if p_doubt < LEARNED_DOUBT:
+                doubted = {"doubt": hit.doubt, "terms": list(hit.terms), learned.CRISIS: round(p_doubt, 3)}
+                hit, crisis_seen = None, True
         if hit is None and not crisis_seen and self.model is not None and LEARNED_CRISIS < 1 \
                 and len(norm) >= LEARNED_CRISIS_MIN and self._beyond_courtesy(norm) >= LEARNED_CRISIS_CONTENT \
                 and english is None:
@@ -438,6 +450,8 @@ class Router:
                                       **{c: round(p, 2) for c, p in learned_view.items()}}
         if hit is not None:
             explanation["crisis_terms"] = list(hit.terms)
+        if doubted:
+            explanation["crisis_set_aside"] = doubted
         if d.second:
             explanation["second_need"] = d.second
         language = "ja"

@@ -339,3 +339,56 @@ def test_courtesy_and_a_few_letters_are_no_crisis(fuji_router, text):
 @pytest.mark.sudachi
 def test_a_farewell_with_thanks_is_still_read(fuji_router):
     assert fuji_router.route("今までありがとう、もう疲れた").outcome is Outcome.CRISIS
+
+
+# --- a story told as over: only when it is over (tense read from Sudachi's tokens) -----------
+# Written for these tests. Before this rule, each of these was set aside as "over" or "calm now",
+# because a "now" word (今は) or a calm word followed the sign, although the harm goes on
+# (…しています, …されてる) or was an attempt with no time to say it is past.
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", [
+    "去年から娘がリストカットしています。今は部屋にいます",
+    "以前から夫に殴られています。今は実家にいますが、また戻らないといけない",
+    "昔から死にたいと思っています。今は仕事も行けていません",
+    "半年前から父に叩かれてる。今は家にいるのが怖い",
+    "娘がリストカットしています。今は落ち着いています",
+    "息子が首を吊ろうとした。今は寝ていて落ち着いている",
+])
+def test_harm_that_goes_on_is_not_told_as_over(fuji_router, text):
+    hit = fuji_router.screen(text)
+    assert hit is not None and not hit.doubt
+    assert fuji_router.route(text).outcome is Outcome.CRISIS
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", [
+    "中学の時にリスカしてたけど、大人になってやめられた",
+    "3年前に首をつろうとした兄ですが、今は通院して安定しています。そろそろ働きたいそうです",
+    "DVで避難していた娘と孫が、今は新しい土地で落ち着いて暮らしています",
+])
+def test_harm_told_in_the_past_and_over_now_is_still_set_aside(fuji_router, text):
+    assert fuji_router.screen(text) is None
+
+
+@pytest.mark.sudachi
+def test_an_alarm_told_as_settled_is_set_aside_only_when_the_model_agrees(fuji_router):
+    """Written for this test. The lexicon marks both as settled (a calm word follows every sign, told
+    in the past); the learned model reads the fall that is over as no crisis, and the pills as one."""
+    over = "去年、父が階段で倒れて救急車を呼びました。今はすっかり元気です。介護保険の申請はどこでしますか"
+    pills = "妻が薬を大量に飲んだ。本人は大丈夫と言っている"
+    assert fuji_router.screen(over).doubt == "settled"
+    assert fuji_router.screen(pills).doubt == "settled"
+    r = fuji_router.route(over)
+    assert r.outcome is Outcome.ROUTE and r.crisis is None
+    assert r.explanation["crisis_set_aside"]["doubt"] == "settled"
+    assert "救急車" in r.explanation["crisis_set_aside"]["terms"]
+    p = fuji_router.route(pills)
+    assert p.outcome is Outcome.CRISIS and "crisis_set_aside" not in p.explanation
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", ["父が倒れて元気がない", "母は大丈夫かなと思うほど顔色が悪く、倒れた",
+                                  "夫に殴られた。今は大丈夫だけど帰るのが怖い"])
+def test_a_calm_word_negated_or_followed_by_fear_casts_no_doubt(fuji_router, text):
+    hit = fuji_router.screen(text)
+    assert hit is None or not hit.doubt
