@@ -576,12 +576,29 @@ class CrisisScreen:
 
     def _not_going_on(self, o: Occurrence, analysis: Analysis | None, kana: bool) -> bool:
         """The sign's clause is not told as going on (リストカットしています) nor as an attempt with no
-        time (首を吊ろうとした; 3年前に首をつろうとした is over): up to the clause's end, a past auxiliary
-        (た, だ: してたけど, 避難していた, 言われてました), or no tense at all (暴力があり、) and no
-        ている/てる. Read from Sudachi's tokens."""
+        time (首を吊ろうとした; 3年前に首をつろうとした is over): see ``_tense``."""
+        tense = self._tense(o, analysis)
+        if tense == "attempt":
+            return self._told_when(o, analysis, kana)
+        return tense in ("past", "")
+
+    def _told_when(self, o: Occurrence, analysis: Analysis | None, kana: bool) -> bool:
+        """A past time word (3年前に, 去年, 中学の時) comes before the sign in its sentence."""
         if analysis is None or o.span[0] < 0:
             return False
-        stream, a, b = o.span
+        stream, a, _b = o.span
+        src = analysis.text if stream == 0 else analysis.reading
+        sent_start = max((m.end() for m in _SENTENCE_END.finditer(src, 0, a)), default=0)
+        return self._past_markers.within(src[sent_start:a], kana or stream == 1)
+
+    @staticmethod
+    def _tense(o: Occurrence, analysis: Analysis | None) -> str:
+        """How the sign's clause is told, read from Sudachi's tokens up to the clause's end: "past" (a
+        past auxiliary た/だ: してたけど, 避難していた, 言われてました), "attempt" (吊ろうとした),
+        "going" (ている/てる and no past: リストカットしています) or "" (no tense: 暴力があり、)."""
+        if analysis is None or o.span[0] < 0:
+            return "going"
+        stream, _a, b = o.span
         pos = 0
         prev, prev_pos = "", ""
         going = False
@@ -596,13 +613,10 @@ class CrisisScreen:
                 break
             if tok.pos == "助動詞" and tok.norm == "た":      # してました, していた: past, even if it went on
                 src = analysis.text if stream == 0 else analysis.reading
-                if not _ATTEMPT.search(src[b:start]):
-                    return True
-                sent_start = max((m.end() for m in _SENTENCE_END.finditer(src, 0, a)), default=0)
-                return self._past_markers.within(src[sent_start:a], kana or stream == 1)   # 3年前に…しようとした
+                return "attempt" if _ATTEMPT.search(src[b:start]) else "past"
             going = going or tok.norm == "てる" or (tok.norm == "居る" and prev == "て")
             prev, prev_pos = tok.norm, tok.pos
-        return not going
+        return "going" if going else ""
 
     def _over(self, o: Occurrence, norm: str, reading: str, kana: bool) -> bool:
         """The message says this sign is over *after* it (…リスカしていたけど今はもうしていない), and
