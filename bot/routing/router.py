@@ -48,6 +48,7 @@ FUZZY_BELOW = 2.2         # exact evidence under which typo-tolerant matching is
 HISTORY_SPAN = 10         # characters after a keyword where a past is told (辞めて, 続かない)
 LEARNED_CRISIS = 0.75     # the learned model is this sure of a crisis the lexicon did not see: crisis lines first
 LEARNED_DOUBT = 0.05      # a crisis alarm in doubt (every sign told as settled now) stands unless the model reads less
+LEARNED_CRISIS_SEEN = 0.98  # ... and this sure where the lexicon read a crisis word and set it aside
 LEARNED_CRISIS_MIN = 10   # characters: the learned reader reads sentences (はい, ありがとう, きァ say nothing it can weigh)
 LEARNED_CRISIS_CONTENT = 6  # ... with this many letters besides courtesy (ありがとうございました。了解です says no need)
 _LETTERS = re.compile(r"[^\W_]")
@@ -301,24 +302,25 @@ class Router:
         doubted: dict[str, Any] = {}
         if hit is not None and hit.doubt and self.model is not None and english is None:
             # the lexicon cannot tell a story that is over from one that is not (…今は元気 against
-            # 笑ってごまかされる): the learned model, trained on both, reads the whole message, and only when it reads almost no crisis is the alarm set
-            # aside (its words stay in the explanation, for staff)
+            # 笑ってごまかされる): the learned model, trained on both, reads the whole message, and only
+            # when it reads almost no crisis is the alarm set aside (its words stay in the explanation)
             feats = self._features(text, terms, lit, found)
             p_doubt = self.model.probability(feats, learned.CRISIS)
             if p_doubt < LEARNED_DOUBT:
                 doubted = {"doubt": hit.doubt, "terms": list(hit.terms), learned.CRISIS: round(p_doubt, 3)}
                 hit, crisis_seen = None, True
-        if hit is None and not crisis_seen and self.model is not None and LEARNED_CRISIS < 1 \
+        if hit is None and not doubted and self.model is not None and LEARNED_CRISIS < 1 \
                 and len(norm) >= LEARNED_CRISIS_MIN and self._beyond_courtesy(norm) >= LEARNED_CRISIS_CONTENT \
                 and english is None:
             # (not a message in English: the model sees English only through the glossary's topic words,
             # which hold no crisis sign; there the lexicon's English phrases decide)
-            # the lexicon read no crisis word at all (one it set aside, 死ぬほど眠い, stays set aside);
-            # the learned model (trained on labelled crisis lines and their near-misses) reads the
-            # whole message for what no word list holds: when it is sure, the crisis lines come first
+            # the lexicon raised no alarm; the learned model (trained on labelled crisis lines and their
+            # near-misses) reads the whole message for what no word list holds: when it is sure, the
+            # crisis lines come first. A word the lexicon read and set aside (死ぬほど眠い, 叩かれたりは
+            # してないけど) raises the bar to all but certain: the lexicon's reasons usually hold
             feats = self._features(text, terms, lit, found)
             p_crisis = self.model.probability(feats, learned.CRISIS)
-            if p_crisis >= LEARNED_CRISIS:
+            if p_crisis >= (LEARNED_CRISIS_SEEN if crisis_seen else LEARNED_CRISIS):
                 # which family (harm by someone, a medical emergency, distress): its lines come first
                 fams = self.crisis_families
                 fam_classes = [learned.family_class(i) for i in range(len(fams))]

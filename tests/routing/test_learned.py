@@ -9,6 +9,7 @@ from routing_fakes import FUJI
 
 from bot.catalogue import load_catalogue
 from bot.routing import learned
+from bot.routing import router as router_mod
 from bot.routing.decide import Params, Signals, decide
 from bot.routing.result import Outcome
 
@@ -124,8 +125,9 @@ def test_the_learned_crisis_reader_sees_what_no_word_list_holds(fuji_router):
 
 @pytest.mark.sudachi
 def test_words_the_lexicon_set_aside_stay_set_aside(fuji_router):
-    """The learned reader is asked only when the lexicon read no crisis word: a word it suppressed
-    (fiction, negation) or told as over keeps the message out of crisis; a weak sign alone does not."""
+    """A word the lexicon suppressed (fiction, negation) or told as over keeps the message out of
+    crisis unless the learned reader is all but certain (LEARNED_CRISIS_SEEN); a weak sign alone is
+    not set aside."""
     screen = fuji_router.screener
 
     def seen(text):
@@ -139,6 +141,19 @@ def test_words_the_lexicon_set_aside_stay_set_aside(fuji_router):
     assert seen("今までありがとう、と書いた年賀状") == []        # a weak sign alone: not enough, not set aside
     for text in ("ドラマで主人公が自殺するシーンを見て泣いてしまった", "死にたいとは思ってないけど、仕事探しがつらい"):
         assert fuji_router.route(text).outcome is not Outcome.CRISIS
+
+
+@pytest.mark.sudachi
+def test_a_word_set_aside_does_not_silence_a_reader_that_is_all_but_certain(fuji_router):
+    """Written for this test: a teacher tells of a child who is afraid to go home; "not hit" sets the
+    lexicon's harm word aside, but the rest of the message is a child at risk, and the model is sure."""
+    text = "放課後の教室で、小3の子が「家に帰りたくない、ママに言ったらおこられる」と泣いています。叩かれたという話は出ていません"
+    norm = fuji_router.normalise(text)
+    seen: list[str] = []
+    assert fuji_router.screener.screen(norm, fuji_router._analyse(norm), seen) is None and seen
+    r = fuji_router.route(text)
+    assert r.outcome is Outcome.CRISIS and r.crisis.terms[0].startswith(learned.CRISIS)
+    assert float(r.crisis.terms[0][1:]) >= router_mod.LEARNED_CRISIS_SEEN
 
 
 @pytest.mark.sudachi
