@@ -221,7 +221,7 @@ class Router:
         else:
             text = norm[:MAX_CHARS]
         lit: dict[str, list] = {"phrase": [], "synonym": [], "cue": [], "oos": [], "vague": [], "part": [],
-                               "visit": []}
+                               "visit": [], "oos_at": []}
         cue_until = -1
         has_visit = self.has_visit
         for i, _s, (tag, payload) in self.literals.finditer(text):
@@ -237,12 +237,17 @@ class Router:
                         and any(n in text[i + len(_s):i + len(_s) + VISIT_NEG_SPAN] for n in self.visit_negation):
                     continue                  # 訪問まではいらない: a visit declined is not a visit asked
                 lit[tag].append(payload)
+                if tag == "oos":
+                    lit["oos_at"].append((0, i, i + len(_s), payload))
         hira = to_hiragana(norm)
         if hira != norm:    # katakana written (ジュウミンヒョウ): read the scope words on its hiragana too
+            same = english is None       # the hiragana of the very text read above: the same places
             for i, _s, (tag, payload) in self.kana_scope.finditer(hira):
                 if tag == "visit" and any(n in hira[i + len(_s):i + len(_s) + VISIT_NEG_SPAN] for n in self.visit_negation):
                     continue
                 lit[tag].append(payload)
+                if tag == "oos":
+                    lit["oos_at"].append((0 if same else 1, i, i + len(_s), payload))
         terms = self.expander.terms(analysis, text, hits=lit["synonym"])
         kana_terms, kana_phrases = self._kana_terms(norm[:MAX_CHARS])
         for t, w in kana_terms.items():
@@ -389,6 +394,7 @@ class Router:
                 f = totals[sid] / raw
                 contrib[sid] = {t: c * f for t, c in contrib[sid].items()}
         oos = tuple(dict.fromkeys(lit["oos"]))
+        errands = _one_per_place(lit["oos_at"])   # ゴミの日 read as ごみの日 too, 粗大 inside 粗大ごみ: one errand
         vague = tuple(dict.fromkeys(lit["vague"]))
         best = ranked[0][0] if ranked else None
         strong = sum(c for t, c in contrib.get(best, {}).items() if not self.expander.is_light(t)) if best else 0.0
@@ -398,7 +404,7 @@ class Router:
         if self.model is not None and hit is None and strong < self.params.learned_keep:
             feats = feats or self._features(text, terms, lit, found)
             p_oos = self.model.probability(feats, learned.OOS)
-        signals = Signals(hit is not None, oos, vague, age_known=bool(found.ages or found.stages),
+        signals = Signals(hit is not None, errands, vague, age_known=bool(found.ages or found.stages),
                           light_only=light_only, strong=strong, short_topic=len(norm) <= SHORT_TOPIC,
                           participation=participation, foreign=foreign,
                           short=len(norm) <= SHORT,
@@ -575,6 +581,19 @@ def _elder_roles(data, normalise: Normaliser) -> tuple:
         return ()
     return (int(data["min_age"]), tuple(normalise(w) for w in data["words"]),
             tuple(normalise(w) for w in data.get("other_people", ())))
+
+
+def _one_per_place(found: Sequence[tuple[int, int, int, str]]) -> tuple[str, ...]:
+    """The words found at overlapping places of one stream count once (the longest speaks for them)."""
+    out: list[str] = []
+    last: tuple[int, int] | None = None     # (stream, end) of the current group
+    for stream, a, b, word in sorted(found, key=lambda f: (f[0], f[1], -(f[2] - f[1]))):
+        if last is not None and stream == last[0] and a < last[1]:
+            last = (stream, max(last[1], b))
+            continue
+        out.append(word)
+        last = (stream, b)
+    return tuple(dict.fromkeys(out))
 
 
 def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None, model=_DEFAULT) -> Router:

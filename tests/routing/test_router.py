@@ -145,3 +145,23 @@ def test_cli_eval_reports_the_blind_probe_files(capsys):
     out = capsys.readouterr().out
     assert "blind-2026-11-27-everyone.tsv" in out and "== blind probes (router): " in out
     assert "crisis recall" in out and "errors:" not in out
+
+
+def test_one_errand_word_found_twice_counts_once():
+    """Pure: ゴミの日 is also read on its hiragana (ごみの日), and 粗大 sits inside 粗大ごみ; each is one
+    errand at one place. Words at other places, or on another stream (an English message's gloss),
+    count apart."""
+    from bot.routing.router import _one_per_place
+    assert _one_per_place([(0, 0, 4, "ゴミの日"), (0, 0, 4, "ごみの日")]) == ("ゴミの日",)
+    assert _one_per_place([(0, 3, 5, "粗大"), (0, 3, 7, "粗大ごみ")]) == ("粗大ごみ",)
+    assert _one_per_place([(0, 0, 3, "住民票"), (0, 6, 10, "印鑑証明")]) == ("住民票", "印鑑証明")
+    assert _one_per_place([(0, 0, 3, "住民票"), (1, 0, 3, "じゅうみんひょう")]) == ("住民票", "じゅうみんひょう")
+
+
+@pytest.mark.sudachi
+def test_an_older_persons_need_beside_one_errand_word_is_not_declined_for_it_twice(fuji_router):
+    """Written for this test: ゴミの日 (one errand word, read twice before) beside a need of an older
+    person living alone; it was declined as out of scope."""
+    r = fuji_router.route("ゴミの日にゴミを出すのが膝が痛くてつらい。80歳のひとり暮らしです。手伝ってくれる人はいますか")
+    assert r.outcome is Outcome.ROUTE
+    assert r.explanation["out_of_scope_words"]          # the errand word is still read, and shown
