@@ -236,6 +236,8 @@ class Router:
                 if (tag == "visit" or tag in ("phrase", "synonym") and _s in has_visit) \
                         and any(n in text[i + len(_s):i + len(_s) + VISIT_NEG_SPAN] for n in self.visit_negation):
                     continue                  # 訪問まではいらない: a visit declined is not a visit asked
+                if tag == "oos" and _inside_katakana(text, i, i + len(_s)):
+                    continue                  # ダンス in ｿｳﾀﾞﾝｽﾙ (ソウダンスル): a katakana word is one word
                 lit[tag].append(payload)
                 if tag == "oos":
                     lit["oos_at"].append((0, i, i + len(_s), payload))
@@ -581,6 +583,16 @@ def _elder_roles(data, normalise: Normaliser) -> tuple:
         return ()
     return (int(data["min_age"]), tuple(normalise(w) for w in data["words"]),
             tuple(normalise(w) for w in data.get("other_people", ())))
+
+
+_KATA = re.compile(r"[\u30a1-\u30faー]")
+
+
+def _inside_katakana(text: str, a: int, b: int) -> bool:
+    """``text[a:b]``, written in katakana, is part of a longer katakana word (ダンス in ソウダンスル)."""
+    if not all(_KATA.match(ch) for ch in text[a:b]):
+        return False
+    return (a > 0 and bool(_KATA.match(text[a - 1]))) or (b < len(text) and bool(_KATA.match(text[b])))
 
 
 def _one_per_place(found: Sequence[tuple[int, int, int, str]]) -> tuple[str, ...]:

@@ -165,3 +165,23 @@ def test_an_older_persons_need_beside_one_errand_word_is_not_declined_for_it_twi
     r = fuji_router.route("ゴミの日にゴミを出すのが膝が痛くてつらい。80歳のひとり暮らしです。手伝ってくれる人はいますか")
     assert r.outcome is Outcome.ROUTE
     assert r.explanation["out_of_scope_words"]          # the errand word is still read, and shown
+
+
+def test_an_errand_word_in_katakana_is_not_read_inside_a_longer_katakana_word():
+    """Pure: ダンス (a class, out of scope) is no word of ソウダンスル (相談する typed in katakana)."""
+    from bot.routing.router import _inside_katakana
+    text = "オヤジノコトデソウダンスル"
+    i = text.index("ダンス")
+    assert _inside_katakana(text, i, i + 3)
+    text = "ダンス教室に通いたい"
+    assert not _inside_katakana(text, 0, 3)
+    assert not _inside_katakana("社交ダンス", 2, 5)
+    assert not _inside_katakana("集積所", 0, 3)                         # not katakana: not this rule's
+
+
+@pytest.mark.sudachi
+def test_a_katakana_message_is_not_declined_for_a_class_inside_its_words(fuji_router):
+    """Written for this test, in half-width katakana: a mother who cannot remember her medicine."""
+    r = fuji_router.route("ﾊﾊｶﾞ ｸｽﾘｦ ﾉﾝﾀﾞｶ ｲﾂﾓ ﾜｽﾚﾙ ﾄﾞｺﾆ ｿｳﾀﾞﾝｽﾚﾊﾞ ｲｲﾃﾞｽｶ")
+    assert "ダンス" not in r.explanation["out_of_scope_words"]
+    assert r.outcome is not Outcome.OUT_OF_SCOPE
