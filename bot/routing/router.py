@@ -338,7 +338,7 @@ class Router:
         vocab = self.index.postings
         toks = analysis.tokens
         # content nouns, without numbers and their counters (高1, 1ヶ月: ages and durations are cues)
-        nouns = [t.norm for i, t in enumerate(toks) if t.pos == "名詞" and len(t.surface) >= 2
+        nouns = [t.norm for i, t in enumerate(toks) if t.pos == "名詞" and len(t.surface) >= 2 and not t.adverbial
                  and not any(ch.isdigit() for ch in t.surface)
                  and not (i and any(ch.isdigit() for ch in toks[i - 1].surface))
                  and not self.expander.is_light(t.norm)]

@@ -24,6 +24,7 @@ class Token:
     subs: tuple[str, ...] = ()   # normalized forms of the mode-A parts when C splits further
     reading: str = ""            # hiragana
     start: int = 0               # offset of the surface in the analysed text
+    adverbial: bool = False      # a noun that can stand as an adverb (昨日, 先週, 最近, いつも: 副詞可能)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +53,10 @@ class SudachiTokeniser:
         self._mode_a = sudachipy.SplitMode.A
         self._dict = sudachipy.Dictionary()
         self._tok = self._dict.create(self._mode_c)
-        self._pos: dict[int, str] = {}      # part-of-speech id -> first level, filled as met
+        self._pos: dict[int, tuple[str, bool]] = {}   # part-of-speech id -> (first level, 副詞可能), as met
         # (dictionary entry, surface) -> (normalized form, pos, mode-A sub-words, reading): the same word
         # is analysed once; bounded, so a flood of odd input cannot grow it without end
-        self._seen: dict[tuple[int, str], tuple[str, str, tuple[str, ...], str]] = {}
+        self._seen: dict[tuple[int, str], tuple[str, str, tuple[str, ...], str, bool]] = {}
 
     def analyse(self, text: str) -> Analysis:
         tokens: list[Token] = []
@@ -72,9 +73,11 @@ class SudachiTokeniser:
             known = seen.get(key) if key is not None else None
             if known is None:
                 pid = m.part_of_speech_id()
-                pos = pos_cache.get(pid)
-                if pos is None:
-                    pos = pos_cache[pid] = self._dict.pos_of(pid)[0]
+                pos_of = pos_cache.get(pid)
+                if pos_of is None:
+                    full = self._dict.pos_of(pid)
+                    pos_of = pos_cache[pid] = (full[0], full[0] == "名詞" and full[2] == "副詞可能")
+                pos, adverbial = pos_of
                 rf = m.reading_form()
                 reading = to_hiragana(rf if rf and pos not in ("補助記号", "空白") else surface)
                 subs: tuple[str, ...] = ()
@@ -82,11 +85,11 @@ class SudachiTokeniser:
                     parts = m.split(self._mode_a)
                     if len(parts) > 1:
                         subs = tuple(p.normalized_form() for p in parts)
-                known = (m.normalized_form(), pos, subs, reading)
+                known = (m.normalized_form(), pos, subs, reading, adverbial)
                 if key is not None and len(seen) < SEEN_MAX:
                     seen[key] = known
-            norm, pos, subs, reading = known
-            tokens.append(Token(surface, norm, pos, subs, reading, m.begin()))
+            norm, pos, subs, reading, adverbial = known
+            tokens.append(Token(surface, norm, pos, subs, reading, m.begin(), adverbial))
             starts.append(pos_in_reading)
             reading_parts.append(reading)
             pos_in_reading += len(reading)

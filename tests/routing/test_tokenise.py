@@ -47,3 +47,18 @@ def test_routers_of_one_process_share_one_dictionary(fuji_router, other_router):
     used to hold one each: 5.2 GB peak for tests/security, 0.9 GB shared)."""
     from bot.routing.tokenise import shared_tokeniser
     assert fuji_router.tokeniser is other_router.tokeniser is shared_tokeniser()
+
+
+def test_nouns_that_stand_as_adverbs_are_marked(tok):
+    """昨日, 先週, 最近 (Sudachi's 副詞可能) tell when, not what about; 運転 and 回覧板 are topics."""
+    marked = {t.surface: t.adverbial for t in tok.analyse("先週ぶつけた運転のことも昨日の回覧板も最近忘れる").tokens}
+    assert marked["先週"] and marked["昨日"] and marked["最近"]
+    assert not marked["運転"] and not marked["回覧板"]
+
+
+def test_time_words_are_not_counted_as_topics_no_desk_knows(fuji_router):
+    """Written for this test: the unknown nouns that can make a message "about something else" are
+    topics (運転, 夕飯), not the times it names (先週, 昨日)."""
+    r = fuji_router.route("祖父が車の運転をやめてくれない。先週ぶつけたことも昨日の夕飯も忘れている。誰に話せばいい？")
+    unknown = r.explanation["unknown_words"]
+    assert "運転" in unknown and "先週" not in unknown and "昨日" not in unknown
