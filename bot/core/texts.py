@@ -69,6 +69,8 @@ OUT_OF_SCOPE = (
     "すみません。このご相談は、ここでは案内できません。\n"
     "市役所の窓口でおたずねください。"
 )
+# Thanks or a goodbye and nothing else (ありがとうございました、また連絡します): no need, no decline.
+NO_NEED = "どういたしまして。また こまったことがあれば、いつでも 書いてください。"
 COORDINATOR_FALLBACK = "市の福祉の担当課"
 # A message written in English (bot/routing/english.py): one plain English note before the answer.
 # It promises nothing about the desk's languages: it says the answer is in Japanese, and how to use it.

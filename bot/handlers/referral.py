@@ -95,6 +95,8 @@ def present(session: Session, result: RoutingResult, ctx: Context, lead: tuple[R
         ids = tuple(result.needed) or tuple(m.id for m in result.matches[:1])
         return crisis.respond(base.to(Step.START, service_ids=ids), result.crisis, ctx, lead=lead,
                               language=result.language)
+    if result.outcome == Outcome.OUT_OF_SCOPE and result.no_need:   # thanks, a goodbye: no decline
+        return Turn(base, lead + (Reply(texts.NO_NEED),))
     if result.language == "en":      # written in English: say in English what the answer below is
         lead = lead + (Reply(texts.ENGLISH_NOTE),)
     if result.outcome == Outcome.ROUTE and (result.needed or result.matches):

@@ -67,6 +67,7 @@ class Signals:
     people: int = 0                          # different people named (息子, 母, 隣の人)
     wish: bool = False                       # the message asks for something (働きたい, 探してる)
     asks: bool = False                       # the message asks to talk (相談のってほしい, お伺いしたい)
+    courtesy_only: bool = False              # nothing but courtesy (ありがとうございました、また連絡します)
     told_past: frozenset[str] = frozenset()  # terms of a keyword told as a past (バイトも辞めて): no second need
     serves: Mapping[str, frozenset[int]] = field(default_factory=dict)   # desk -> the people named that it fits
 
@@ -148,6 +149,9 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
     if signals.crisis:
         needed = tuple(sid for sid, s in ranked[:2] if s >= p.route_min and s >= 0.6 * top)
         return Decision(Outcome.CRISIS, order, needed, "crisis lexicon")
+    # thanks, yes and no, a goodbye: no need is said (the conversation layer answers it kindly)
+    if signals.courtesy_only:
+        return Decision(Outcome.OUT_OF_SCOPE, order, (), "courtesy only: no need said")
     # the learned model (trained on labelled inquiries) is sure this is a city errand, a class, an event:
     # declined unless a desk's own words say otherwise
     if signals.p_oos >= p.learned_oos and signals.strong < p.learned_keep:

@@ -45,6 +45,7 @@ class RoutingResult:
     offered: tuple[str, ...] = ()            # multi: extra services offered through a ticket (多機関協働)
     explanation: dict[str, Any] = field(default_factory=dict)   # words and cues that decided it
     language: str = "ja"                     # "en": written in English (the reply adds a note in English)
+    no_need: bool = False                    # out_of_scope because nothing but thanks or a goodbye was said
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object `scrum-bot route` prints, one per line."""

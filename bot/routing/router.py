@@ -49,6 +49,7 @@ HISTORY_SPAN = 10         # characters after a keyword where a past is told (辞
 LEARNED_CRISIS = 0.75     # the learned model is this sure of a crisis the lexicon did not see: crisis lines first
 LEARNED_DOUBT = 0.05      # a crisis alarm in doubt (every sign told as settled now) stands unless the model reads less
 LEARNED_CRISIS_SEEN = 0.98  # ... and this sure where the lexicon read a crisis word and set it aside
+OPENING_REST = 4          # letters besides openers and courtesy: a message that only opens a conversation
 LEARNED_CRISIS_MIN = 10   # characters: the learned reader reads sentences (はい, ありがとう, きァ say nothing it can weigh)
 LEARNED_CRISIS_CONTENT = 6  # ... with this many letters besides courtesy (ありがとうございました。了解です says no need)
 _LETTERS = re.compile(r"[^\W_]")
@@ -168,6 +169,8 @@ class Router:
     wish_words: frozenset[str] = frozenset()   # たい, 欲しい, 探す: the message asks for something (data/scope.yaml)
     asking_words: frozenset[str] = frozenset()  # 相談, 伺う, 聞く: the message asks to talk (data/scope.yaml)
     courtesy: re.Pattern[str] | None = None    # ありがとう, 了解です, はい: no need said (data/scope.yaml)
+    opening: re.Pattern[str] | None = None     # こんにちは, 夜分にすみません: a conversation opened (data/scope.yaml)
+    answers: re.Pattern[str] | None = None     # はい, いいえ: a bare answer, no goodbye (data/scope.yaml)
     params: Params = Params()
     model: learned.Model | None = None          # the learned weights (data/learned.json), when trained for this catalogue
 
@@ -275,6 +278,28 @@ class Router:
                 return False
             i = text.find(phrase, i + 1)
         return True
+
+    def _opens(self, norm: str) -> bool:
+        """The message opens a conversation and says little else (こんにちは。いま大丈夫ですか？,
+        夜分にすみません, ﾊｼﾞﾒﾏｼﾃ): at most OPENING_REST letters besides openers and courtesy."""
+        if self.opening is None:
+            return False
+        hira = to_hiragana(norm)
+        if not self.opening.search(hira):
+            return False
+        rest = self.opening.sub("", hira)
+        rest = self.courtesy.sub("", rest) if self.courtesy is not None else rest
+        return len(_LETTERS.findall(rest)) <= OPENING_REST
+
+    def _courtesy_only(self, norm: str) -> bool:
+        """Thanks or a goodbye, and nothing else (ありがとうございました、また連絡します). A greeting opens a
+        conversation instead, and a bare answer (はい) is asked about: neither is courtesy only."""
+        if self.courtesy is None or not self.courtesy.search(norm) or self._beyond_courtesy(norm):
+            return False
+        if self.opening is not None and self.opening.search(to_hiragana(norm)):
+            return False
+        rest = self.answers.sub("", norm) if self.answers is not None else norm
+        return bool(self.courtesy.search(rest))
 
     def _beyond_courtesy(self, norm: str) -> int:
         """Letters of the message besides its courtesy words (thanks, greetings, yes and no)."""
@@ -414,7 +439,8 @@ class Router:
                           p_oos=p_oos, elder_age=self._elder_age(text, found), told_past=frozenset(told_past),
                           stated=found.stated_ages, people=found.people,
                           wish=any(t.norm in self.wish_words for t in toks),
-                          asks=any(t.norm in self.asking_words for t in toks),
+                          asks=any(t.norm in self.asking_words for t in toks) or self._opens(norm),
+                          courtesy_only=self._courtesy_only(norm) and english is None,
                           serves=self._serves(found, ranked),
                           concept=any(t.startswith(SYN) and t in vocab and not self.expander.is_light(t) for t in terms),
                           one_topic=any(m in text for m in self.topic_markers) and self._one_topic(ranked, contrib))
@@ -470,7 +496,8 @@ class Router:
             explanation["english"] = english
         offered = self.offers if d.outcome is Outcome.MULTI else ()
         return RoutingResult(text=text, outcome=d.outcome, matches=matches, needed=d.needed, crisis=hit,
-                             offered=offered, explanation=explanation, language=language)
+                             offered=offered, explanation=explanation, language=language,
+                             no_need=d.outcome is Outcome.OUT_OF_SCOPE and signals.courtesy_only)
 
     def _kana_terms(self, norm: str) -> tuple[dict[str, float], list[str]]:
         """For text written mostly in kana (やちんがはらえなくて): the words whose reading it holds,
@@ -695,6 +722,8 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None, model
         wish_words=frozenset(scope.get("wish", ())),
         asking_words=frozenset(scope.get("asking", ())),
         courtesy=alternation(normalise(w) for w in scope.get("courtesy", ())),
+        opening=alternation(w for v in scope.get("opening", ()) for w in {normalise(v), to_hiragana(normalise(v))}),
+        answers=alternation(normalise(w) for w in scope.get("answers", ())),
         open_desks=frozenset(s.id for s in catalogue.services if s.routable and Field_.ZEN in s.fields),
         visiting=frozenset(
             s.id for s in catalogue.services if s.routable and any(

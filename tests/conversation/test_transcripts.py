@@ -130,6 +130,14 @@ async def test_out_of_scope_declines_with_the_city_contact(testbot: ChatBot) -> 
     assert desk is not None and replies[0].card is not None and desk.phones[0].number in replies[0].card.text_fallback()
 
 
+async def test_thanks_are_answered_kindly_not_declined(testbot: ChatBot) -> None:
+    replies = await testbot.push("ありがとうございました、また連絡します")
+    assert [r.text for r in replies] == [texts.NO_NEED]
+    assert replies[0].card is None and not replies[0].choices
+    after = await testbot.push(phrasing(Outcome.OUT_OF_SCOPE))      # the conversation goes on as before
+    assert after[0].text == texts.OUT_OF_SCOPE
+
+
 async def test_an_inquiry_in_english_is_answered_with_a_note_in_english(testbot: ChatBot) -> None:
     replies = await testbot.push("I lost my job last month and I cannot pay the rent")
     assert replies[0].text == texts.ENGLISH_NOTE

@@ -97,3 +97,12 @@ def test_two_desks_of_taking_part_need_more_evidence_for_two_needs():
     ranked = [("a1", 12.0), ("a2", 7.0)]
     assert decide(ranked, contrib, Signals(), P, FA).outcome is Outcome.MULTI
     assert decide(ranked, contrib, Signals(), P, FA, joint=frozenset({"a1", "a2"})).outcome is Outcome.ROUTE
+
+
+def test_courtesy_only_is_declined_whatever_a_word_scored():
+    """ありがとうございました、また連絡します: 連絡 is some desk's word, but no need is said."""
+    ranked = [("a", 2.5), ("b", 0.5)]
+    contrib = {"a": {"連絡": 2.5}, "b": {"連絡": 0.5}}
+    assert decide(ranked, contrib, Signals(strong=2.5)).outcome is Outcome.ROUTE
+    d = decide(ranked, contrib, Signals(strong=2.5, courtesy_only=True))
+    assert d.outcome is Outcome.OUT_OF_SCOPE and d.reason.startswith("courtesy only")

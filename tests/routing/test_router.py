@@ -185,3 +185,24 @@ def test_a_katakana_message_is_not_declined_for_a_class_inside_its_words(fuji_ro
     r = fuji_router.route("ﾊﾊｶﾞ ｸｽﾘｦ ﾉﾝﾀﾞｶ ｲﾂﾓ ﾜｽﾚﾙ ﾄﾞｺﾆ ｿｳﾀﾞﾝｽﾚﾊﾞ ｲｲﾃﾞｽｶ")
     assert "ダンス" not in r.explanation["out_of_scope_words"]
     assert r.outcome is not Outcome.OUT_OF_SCOPE
+
+
+@pytest.mark.sudachi
+def test_a_message_that_only_opens_a_conversation_is_asked_what_it_is_about(fuji_router):
+    """Written for this test. A greeting and an apology for the hour: a front desk asks どうされましたか;
+    an opener before a question no desk answers is still declined."""
+    assert fuji_router.route("こんばんは。夜分にすみません").outcome is Outcome.CLARIFY
+    assert fuji_router.route("すみません、市役所の駐輪場は何時まで使えますか").outcome is Outcome.OUT_OF_SCOPE
+
+
+@pytest.mark.sudachi
+def test_thanks_and_a_goodbye_are_no_need_and_no_crisis(fuji_router):
+    """Written for this test. The learned reader read ありがとうございました、また連絡します as a farewell
+    (P(crisis) 0.94: crisis lines shown); the writer's own next step is courtesy (data/scope.yaml)."""
+    r = fuji_router.route("ありがとうございました、また連絡します")
+    assert r.outcome is Outcome.OUT_OF_SCOPE and r.crisis is None
+    assert r.explanation["reason"].startswith("courtesy only")
+    bare = fuji_router.route("はい")                     # a bare answer is no goodbye: not courtesy only
+    assert not bare.explanation["reason"].startswith("courtesy only")
+    farewell = fuji_router.route("みんな今までありがとう、さようなら")   # a farewell is still read by the lexicon
+    assert farewell.outcome is Outcome.CRISIS
