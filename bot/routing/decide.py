@@ -80,6 +80,7 @@ class Decision:
     reason: str = ""
     second: dict[str, float] = field(default_factory=dict)
     plain: bool = False                     # route to the best-scored desk, no rule chose it
+    close: bool = False                     # clarify: two desks the words found are too close to call
 
 
 def _best(contrib: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
@@ -254,19 +255,19 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
             return Decision(Outcome.ROUTE, (b, a) + order[2:], (b,), f"the stated age's own desk: {b}", second)
         age_decided = signals.age_known and ages.get(a) != ages.get(b)   # the stated age chose between them
         if ratio >= p.close_ratio and top < p.close_below and not age_decided:
-            return Decision(Outcome.CLARIFY, order, (), f"close: {ratio:.2f} of the best", second)
+            return Decision(Outcome.CLARIFY, order, (), f"close: {ratio:.2f} of the best", second, close=True)
         # a keyword of the best desk found whole, that the next one does not declare, names the desk
         # (母の介護のことで: 「介護」 is 包括's word; 介護予防 only holds it)
         own_phrase = bool({t for t in contrib.get(a, {}) if t.startswith("「")} -
                           {t for t in contrib.get(b, {}) if t.startswith("「")})
         if signals.vague and ratio >= p.vague_ratio and (top < p.vague_below or signals.short_topic) \
                 and not (own_phrase and ratio < p.close_ratio):
-            return Decision(Outcome.CLARIFY, order, (), f"vague and close: {ratio:.2f}", second)
+            return Decision(Outcome.CLARIFY, order, (), f"vague and close: {ratio:.2f}", second, close=True)
         # 障害のある家族のことで, 働くことについて: one topic word several desks share; a desk's own word found
         # whole names it only when the message also says whom it is about (母の介護のことで: an older person)
         if signals.vague and signals.one_topic and ratio >= p.topic_ratio and not (own_phrase and signals.age_known):
-            return Decision(Outcome.CLARIFY, order, (), f"vague and close: {ratio:.2f}", second)
+            return Decision(Outcome.CLARIFY, order, (), f"vague and close: {ratio:.2f}", second, close=True)
         if not signals.age_known and ratio >= p.age_ratio and ages.get(a) != ages.get(b) \
                 and (bool(fields.get(a, frozenset()) & fields.get(b, frozenset())) or _same_words(a, b, contrib)):
-            return Decision(Outcome.CLARIFY, order, (), f"told apart by age, none given: {ratio:.2f}", second)
+            return Decision(Outcome.CLARIFY, order, (), f"told apart by age, none given: {ratio:.2f}", second, close=True)
     return Decision(Outcome.ROUTE, order, (order[0],), "one clear desk", second, plain=True)

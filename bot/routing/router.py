@@ -66,6 +66,9 @@ LEARNED_MULTI_FIRST = 0.5  # ... and this sure of the first: both are needed (a 
 LEARNED_MULTI_TOP = 5
 LEARNED_THIRD = 0.5       # one desk: a desk the words ranked 4th or 5th that the model is this sure of, and surer
 #                           than of the 3rd, is shown 3rd (the choices a resident sees)
+LEARNED_DECIDE = 0.7      # a close call between the first two desks (clarify): the model is this sure of one ...
+LEARNED_DECIDE_MARGIN = 0.3  # ... surer of it than of the other by this much ...
+LEARNED_DECIDE_VAGUE = 0.3   # ... and this unsure a front desk would ask back: route to it
 LEARNED_VAGUE = 0.5       # one desk, plainly: the model says a front desk would ask back, this sure ...
 LEARNED_VAGUE_DESK = 0.5  # ... and is less sure than this of that desk: ask which desk is meant
 LEARNED_VAGUE_ANY = 0.85  # one desk, by any rule: the model is this sure a front desk would ask back: ask
@@ -86,6 +89,8 @@ def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float
       (``joint``: a class, a salon, the area's activities) are one activity, two desks that visit
       (``visiting``) one visit, and beside a desk open to everyone whatever their condition
       (``open_desks``: work, visits) a condition named is no second need;
+    - a close call between the first two desks the words found (clarify), and the model sure of one
+      and sure no front desk would ask back: that desk;
     - one desk, plainly, that the model would ask back about, or one desk by any rule that it is very
       sure it would ask back about (clarify lines teach the candidate desks too, so a high desk
       probability does not speak against asking): ask which desk is meant. Not with ``ask_back=False``
@@ -100,6 +105,18 @@ def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float
             d = dataclasses.replace(d, outcome=Outcome.ROUTE, needed=(keep,), plain=False,
                                     order=(keep,) + tuple(x for x in d.order if x != keep),
                                     reason=d.reason + "; the learned model: one need")
+        return d, ps
+    if d.outcome is Outcome.CLARIFY and d.close and len(d.order) > 1 and LEARNED_DECIDE < 1:
+        # a close call between desks the words found: the model, sure of one of the first two and
+        # sure no front desk would ask back, decides it
+        ps = m.probabilities_of(feats, (*d.order[:2], learned.VAGUE))
+        best = max(d.order[:2], key=ps.__getitem__)
+        other = d.order[1] if best == d.order[0] else d.order[0]
+        if ps[best] >= LEARNED_DECIDE and ps[best] - ps[other] >= LEARNED_DECIDE_MARGIN \
+                and ps[learned.VAGUE] < LEARNED_DECIDE_VAGUE:
+            d = dataclasses.replace(d, outcome=Outcome.ROUTE, needed=(best,), plain=False,
+                                    order=(best,) + tuple(x for x in d.order if x != best),
+                                    reason=d.reason + "; the learned model decided it")
         return d, ps
     if d.outcome is not Outcome.ROUTE or not d.order:
         return d, {}
@@ -460,7 +477,7 @@ class Router:
                     d = dataclasses.replace(d, outcome=Outcome.MULTI, needed=needs, plain=False,
                                             order=needs + tuple(x for x in d.order if x not in needs),
                                             reason="independent needs; the learned model confirmed the second")
-        if self.model is not None and hit is None and d.outcome in (Outcome.ROUTE, Outcome.MULTI):
+        if self.model is not None and hit is None and (d.outcome in (Outcome.ROUTE, Outcome.MULTI) or d.close):
             feats = feats or self._features(text, terms, lit, found)
             d, view = learned_second_look(self.model, d, feats, self.fields, self.participatory, self.visiting,
                                           self.open_desks, ask_back=english is None)

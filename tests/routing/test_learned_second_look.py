@@ -133,3 +133,30 @@ def test_the_real_model_takes_its_second_look_and_shows_what_it_read(fuji_router
 def test_a_later_desk_the_model_is_sure_of_is_shown_third(p_d, order):
     d, _seen = learned_second_look(_model(a=0.6, b=0.3, c=0.1, d=p_d), _route(), {})
     assert d.outcome is Outcome.ROUTE and d.order == order and d.needed == ("a",)
+
+
+def _close(order: tuple[str, ...] = DESKS) -> Decision:
+    return Decision(Outcome.CLARIFY, order, (), "close: 0.95 of the best", close=True)
+
+
+def test_a_close_call_the_model_is_sure_of_is_decided():
+    d, seen = learned_second_look(_model(a=0.1, b=0.9), _close(), {})
+    assert d.outcome is Outcome.ROUTE and d.needed == ("b",) and d.order[:2] == ("b", "a")
+    assert "decided it" in d.reason and seen["b"] == pytest.approx(0.9)
+
+
+@pytest.mark.parametrize("probs", [
+    {"a": 0.5, "b": 0.6},                 # not sure of either
+    {"a": 0.8, "b": 0.9},                 # sure of both: still a question
+    {"a": 0.9, "b": 0.1, "vague": 0.6},   # sure a front desk would ask back
+])
+def test_a_close_call_stays_a_question_unless_the_model_is_clear(probs):
+    d, _ = learned_second_look(_model(**probs), _close(), {})
+    assert d.outcome is Outcome.CLARIFY
+
+
+def test_only_a_close_call_between_desks_is_decided():
+    """A message too vague to name a desk (no close call) stays a question whatever the model reads."""
+    vague = Decision(Outcome.CLARIFY, DESKS, (), "too vague (0.80)")
+    d, _ = learned_second_look(_model(a=0.99), vague, {})
+    assert d is vague
