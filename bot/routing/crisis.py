@@ -13,7 +13,7 @@ Each kind maps to the catalogue's crisis lines by their ``kinds``, verified line
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,6 +92,11 @@ class Forms:
                     return True
                 i = segment.find(w, i + 1)
         return False
+
+    def finditer(self, segment: str, kana: bool, pos: int = 0) -> Iterator[re.Match[str]]:
+        """Every place one of these words starts in ``segment`` from ``pos``, leftmost first."""
+        rx = self._re_both if kana else self._re_text
+        return rx.finditer(segment, pos) if rx is not None else iter(())
 
     def starts(self, segment: str, kana: bool) -> bool:
         return segment.startswith(self.prefixes if kana else self.text)
@@ -563,10 +568,7 @@ class CrisisScreen:
         text, k = (norm, kana) if stream == 0 else (reading, True)
         if self._recent.within(text[:b], k):
             return False
-        rx = self._settled._re_both if k else self._settled._re_text
-        if rx is None:
-            return False
-        for m in rx.finditer(text, b):
+        for m in self._settled.finditer(text, k, b):
             nxt = text[m.end():m.end() + 4]
             if nxt.startswith(self._settled_not):
                 continue
@@ -596,9 +598,9 @@ class CrisisScreen:
         """How the sign's clause is told, read from Sudachi's tokens up to the clause's end: "past" (a
         past auxiliary た/だ: してたけど, 避難していた, 言われてました), "attempt" (吊ろうとした),
         "going" (ている/てる and no past: リストカットしています) or "" (no tense: 暴力があり、)."""
-        if analysis is None or o.span[0] < 0:
-            return "going"
         stream, _a, b = o.span
+        if analysis is None or stream < 0 or b > len(analysis.text if stream == 0 else analysis.reading):
+            return "going"       # no tokens to read it by (the squeezed copy of a spaced message): not over
         pos = 0
         prev, prev_pos = "", ""
         going = False

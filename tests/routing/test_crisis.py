@@ -323,6 +323,10 @@ def test_new_crisis_families_fire(fuji_router, text, kind):
     "風呂場で倒れるお年寄りが多いと聞いて、手すりをつけたい",
     "消えたいってほどじゃないけど、毎日つまらない",
     "高齢者虐待ってどういうことが当てはまるのか知りたい",
+    # eighth pass: harm told in the past (its clause's tense) and over now stays set aside
+    "中学の時にリスカしてたけど、大人になってやめられた",
+    "3年前に首をつろうとした兄ですが、今は通院して安定しています。そろそろ働きたいそうです",
+    "DVで避難していた娘と孫が、今は新しい土地で落ち着いて暮らしています",
 ])
 def test_new_crisis_near_misses_stay_quiet(fuji_router, text):
     assert fuji_router.screen(text) is None
@@ -358,16 +362,6 @@ def test_harm_that_goes_on_is_not_told_as_over(fuji_router, text):
     hit = fuji_router.screen(text)
     assert hit is not None and not hit.doubt
     assert fuji_router.route(text).outcome is Outcome.CRISIS
-
-
-@pytest.mark.sudachi
-@pytest.mark.parametrize("text", [
-    "中学の時にリスカしてたけど、大人になってやめられた",
-    "3年前に首をつろうとした兄ですが、今は通院して安定しています。そろそろ働きたいそうです",
-    "DVで避難していた娘と孫が、今は新しい土地で落ち着いて暮らしています",
-])
-def test_harm_told_in_the_past_and_over_now_is_still_set_aside(fuji_router, text):
-    assert fuji_router.screen(text) is None
 
 
 @pytest.mark.sudachi
