@@ -526,12 +526,11 @@ class CrisisScreen:
         occ = self.find(norm, analysis, seen)
         found = occ
         kana_msg = not _KANJI.search(norm)
+        reading = analysis.reading if analysis is not None else to_hiragana(norm)
         if occ and self._past_markers.within(norm, kana_msg):       # a past that is over
-            reading = analysis.reading if analysis else to_hiragana(norm)
             occ = [o for o in occ if o.kind == "emergency" or not (
                 self._over(o, norm, reading, kana_msg) and self._not_going_on(o, analysis, kana_msg))]
         if occ and self._calm.within(norm, kana_msg):               # …今は落ち着いて暮らしています
-            reading = analysis.reading if analysis else to_hiragana(norm)
             occ = [o for o in occ if o.kind in _NOT_CALMED or not (
                 self._calm_now(o, norm, reading, kana_msg) and self._not_going_on(o, analysis, kana_msg))]
         if occ and self._medical_resolved.within(norm, kana_msg):
@@ -552,7 +551,6 @@ class CrisisScreen:
         rank = {k: i for i, k in enumerate(self.priority)}
         kinds = sorted({o.kind for o in deciding}, key=lambda k: rank.get(k, len(rank)))
         others = sorted({o.kind for o in occ} - set(kinds), key=lambda k: rank.get(k, len(rank)))
-        reading = analysis.reading if analysis else to_hiragana(norm)
         doubt = "settled" if all(self._settled_after(o, norm, reading, kana_msg) and
                                  self._not_going_on(o, analysis, kana_msg) for o in deciding) else ""
         return CrisisHit(kind=kinds[0], terms=tuple(dict.fromkeys(o.term.text for o in occ)),

@@ -150,7 +150,7 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
     if signals.crisis:
         needed = tuple(sid for sid, s in ranked[:2] if s >= p.route_min and s >= 0.6 * top)
         return Decision(Outcome.CRISIS, order, needed, "crisis lexicon")
-    # thanks, yes and no, a goodbye: no need is said (the conversation layer answers it kindly)
+    # thanks or a goodbye and nothing else: no need is said (the conversation layer answers it kindly)
     if signals.courtesy_only:
         return Decision(Outcome.OUT_OF_SCOPE, order, (), "courtesy only: no need said")
     # the learned model (trained on labelled inquiries) is sure this is a city errand, a class, an event:

@@ -296,27 +296,20 @@ class Router:
             i = text.find(phrase, i + 1)
         return True
 
-    def _opens(self, norm: str) -> bool:
-        """The message opens a conversation and says little else (こんにちは。いま大丈夫ですか？,
-        夜分にすみません, ﾊｼﾞﾒﾏｼﾃ): at most OPENING_REST letters besides openers and courtesy."""
-        if self.opening is None:
-            return False
-        hira = to_hiragana(norm)
-        if not self.opening.search(hira):
-            return False
-        rest = self.opening.sub("", hira)
-        rest = self.courtesy.sub("", rest) if self.courtesy is not None else rest
-        return len(_LETTERS.findall(rest)) <= OPENING_REST
-
-    def _courtesy_only(self, norm: str) -> bool:
-        """Thanks or a goodbye, and nothing else (ありがとうございました、また連絡します). A greeting opens a
-        conversation instead, and a bare answer (はい) is asked about: neither is courtesy only."""
+    def _small_talk(self, norm: str) -> tuple[bool, bool]:
+        """(opens, courtesy only). Opens: a greeting or opener and little else (こんにちは。いま大丈夫
+        ですか？, 夜分にすみません, ﾊｼﾞﾒﾏｼﾃ: at most OPENING_REST letters besides openers and courtesy).
+        Courtesy only: thanks or a goodbye and nothing else (ありがとうございました、また連絡します); a
+        greeting opens a conversation instead, and a bare answer (はい) is asked about."""
+        opener = self.opening is not None and bool(self.opening.search(hira := to_hiragana(norm)))
+        if opener:
+            rest = self.opening.sub("", hira)
+            rest = self.courtesy.sub("", rest) if self.courtesy is not None else rest
+            return len(_LETTERS.findall(rest)) <= OPENING_REST, False
         if self.courtesy is None or not self.courtesy.search(norm) or self._beyond_courtesy(norm):
-            return False
-        if self.opening is not None and self.opening.search(to_hiragana(norm)):
-            return False
+            return False, False
         rest = self.answers.sub("", norm) if self.answers is not None else norm
-        return bool(self.courtesy.search(rest))
+        return False, bool(self.courtesy.search(rest))
 
     def _beyond_courtesy(self, norm: str) -> int:
         """Letters of the message besides its courtesy words (thanks, greetings, yes and no)."""
@@ -448,6 +441,7 @@ class Router:
         if self.model is not None and hit is None and strong < self.params.learned_keep:
             feats = feats or self._features(text, terms, lit, found)
             p_oos = self.model.probability(feats, learned.OOS)
+        opens, courtesy_only = self._small_talk(norm)
         signals = Signals(hit is not None, errands, vague, age_known=bool(found.ages or found.stages),
                           light_only=light_only, strong=strong, short_topic=len(norm) <= SHORT_TOPIC,
                           participation=participation, foreign=foreign,
@@ -456,8 +450,8 @@ class Router:
                           p_oos=p_oos, elder_age=self._elder_age(text, found), told_past=frozenset(told_past),
                           stated=found.stated_ages, people=found.people,
                           wish=any(t.norm in self.wish_words for t in toks),
-                          asks=any(t.norm in self.asking_words for t in toks) or self._opens(norm),
-                          courtesy_only=self._courtesy_only(norm) and english is None,
+                          asks=any(t.norm in self.asking_words for t in toks) or opens,
+                          courtesy_only=courtesy_only and english is None,
                           serves=self._serves(found, ranked),
                           concept=any(t.startswith(SYN) and t in vocab and not self.expander.is_light(t) for t in terms),
                           one_topic=any(m in text for m in self.topic_markers) and self._one_topic(ranked, contrib))
