@@ -42,7 +42,6 @@ class Params:
     syn_second: float = 0.7         # how much a synonym group's evidence counts for a second need
     learned_oos: float = 0.4        # the learned model says "no welfare matter" at least this sure ...
     learned_keep: float = 16.0      # ... and the best desk's own evidence is under this: decline
-    learned_vocab: float = -1.0     # P(no welfare matter) under this: out-of-scope words alone do not decline it (off)
 
 
 @dataclass(frozen=True)
@@ -81,6 +80,7 @@ class Decision:
     second: dict[str, float] = field(default_factory=dict)
     plain: bool = False                     # route to the best-scored desk, no rule chose it
     close: bool = False                     # clarify: two desks the words found are too close to call
+    by_words: bool = False                  # out_of_scope: declined for an errand word or nouns no desk knows
 
 
 def _best(contrib: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
@@ -160,23 +160,24 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
     # out-of-scope words weighed against the welfare evidence (before vagueness: 野良猫で困って is
     # someone else's business, not a vague welfare need)
     oos_weight = p.oos_word * len(signals.out_of_scope)
-    if signals.out_of_scope and not (0 <= signals.p_oos < p.learned_vocab) \
-            and (top < p.oos_override * (1 + 0.5 * (len(signals.out_of_scope) - 1))
-                 or oos_weight >= p.oos_share * signals.strong):
-        return Decision(Outcome.OUT_OF_SCOPE, order, (), f"out-of-scope words, welfare score {top:.2f}")
+    if signals.out_of_scope and (top < p.oos_override * (1 + 0.5 * (len(signals.out_of_scope) - 1))
+                                 or oos_weight >= p.oos_share * signals.strong):
+        return Decision(Outcome.OUT_OF_SCOPE, order, (), f"out-of-scope words, welfare score {top:.2f}", by_words=True)
     if (signals.light_only or 0 < signals.strong < p.weak) and top < p.vague_below:
         if signals.vague or signals.short:
             return Decision(Outcome.CLARIFY, order, (), "only general words (子ども, 家族, 相談)")
     # the message is about several nouns no desk knows and none that a desk knows: someone else's topic
     if len(signals.foreign) >= p.foreign_many and signals.known_nouns == 0 and signals.strong < p.oos_override:
-        return Decision(Outcome.OUT_OF_SCOPE, order, (), f"about something else: {', '.join(signals.foreign[:3])}")
+        return Decision(Outcome.OUT_OF_SCOPE, order, (), f"about something else: {', '.join(signals.foreign[:3])}",
+                            by_words=True)
     if top < p.route_min:
         # asks to talk and says nothing a desk knows, no errand named (相談いいですか, お伺いしたいことが
         # あるのですが): a front desk asks what it is about, whatever unknown nouns it holds (電話, 相談員)
         if signals.asks and top < p.weak * 1.5:
             return Decision(Outcome.CLARIFY, order, (), f"asks to talk, says not what about ({top:.2f})")
         if (len(signals.foreign) >= p.foreign_min and top < p.weak * 1.5) or (signals.foreign and top < p.weak):
-            return Decision(Outcome.OUT_OF_SCOPE, order, (), f"about something else: {', '.join(signals.foreign[:3])}")
+            return Decision(Outcome.OUT_OF_SCOPE, order, (), f"about something else: {', '.join(signals.foreign[:3])}",
+                            by_words=True)
         if signals.vague or signals.short:
             return Decision(Outcome.CLARIFY, order, (), f"too vague ({top:.2f})")
         if top < p.weak * 1.5 and not signals.concept:   # a welfare concept named (ひきこもり) is a need

@@ -4,6 +4,8 @@ errands and classes without declining welfare needs.
 
 The sentences below were written for this test; they are in none of the training files."""
 
+import dataclasses
+
 import pytest
 from routing_fakes import FUJI
 
@@ -95,13 +97,44 @@ def test_welfare_needs_that_sound_like_classes_are_not_declined(fuji_router, tex
     assert res.outcome is Outcome.ROUTE and res.matches[0].id == desk, res.explanation
 
 
-def test_a_sure_welfare_matter_is_not_declined_for_one_out_of_scope_word():
+def test_a_decline_by_words_is_marked_as_such():
+    """Only an errand word or nouns no desk knows mark a decline "by words" (the router's learned
+    second reading may undo those); the learned model's own decline and thanks are not."""
     ranked, contrib = [("d", 5.5)], {"d": {"作業": 5.5}}
-    oos = Signals(out_of_scope=("パソコン",), strong=5.5, p_oos=0.01)
-    assert decide(ranked, contrib, oos, Params()).outcome is Outcome.OUT_OF_SCOPE     # the veto is off ...
-    assert decide(ranked, contrib, oos, Params(learned_vocab=0.03)).outcome is Outcome.ROUTE   # ... when on
-    unsure = Signals(out_of_scope=("パソコン",), strong=5.5, p_oos=0.3)
-    assert decide(ranked, contrib, unsure, Params()).outcome is Outcome.OUT_OF_SCOPE
+    errand = decide(ranked, contrib, Signals(out_of_scope=("パソコン",), strong=5.5), Params())
+    assert errand.outcome is Outcome.OUT_OF_SCOPE and errand.by_words
+    foreign = decide([("d", 1.0)], {"d": {"作業": 1.0}}, Signals(foreign=("給湯器", "二次会"), strong=1.0), Params())
+    assert foreign.outcome is Outcome.OUT_OF_SCOPE and foreign.by_words
+    model = decide(ranked, contrib, Signals(strong=5.5, p_oos=0.9), Params())
+    assert model.outcome is Outcome.OUT_OF_SCOPE and not model.by_words
+    thanks = decide(ranked, contrib, Signals(courtesy_only=True), Params())
+    assert thanks.outcome is Outcome.OUT_OF_SCOPE and not thanks.by_words
+
+
+# written for this test (in no training file): a welfare need beside an errand word (修学旅行) or a
+# noun no desk knows (地震): declined by the words, not by the model, which reads a need
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text,desk", [
+    ("息子が中2から不登校で、修学旅行にも行けませんでした。親としてどうしたらいいのか", "kodomo_katei"),
+    ("地震のとき、寝たきりの父をどう避難させたらいいか相談したい", "houkatsu"),
+])
+def test_a_welfare_need_the_model_reads_is_not_declined_for_the_words_beside_it(fuji_router, text, desk):
+    res = fuji_router.route(text)
+    assert res.outcome is Outcome.ROUTE and res.matches[0].id == desk, res.explanation
+    assert "not declined: the learned model reads a welfare matter" in res.explanation["reason"]
+    off = dataclasses.replace(fuji_router, model=None).route(text)     # the words alone decline it
+    assert off.outcome is Outcome.OUT_OF_SCOPE, off.explanation
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", [
+    "母が施設に入ったので、実家の固定資産税の払い方を知りたいです",
+    "市民プールの回数券はどこで買えますか。孫と行きたいので",
+    "粗大ごみの出し方を教えて。父が亡くなって遺品の片付けをしています",
+])
+def test_an_errand_beside_family_words_stays_declined(fuji_router, text):
+    res = fuji_router.route(text)
+    assert res.outcome is Outcome.OUT_OF_SCOPE, res.explanation
 
 
 def test_a_row_teaches_only_the_classes_it_speaks_for():
