@@ -61,6 +61,7 @@ LEARNED_PICK_TOP = 3
 LEARNED_ONE = 0.01        # a second need just over the bar (under LEARNED_ONE_REST) that the model gives under this ...
 LEARNED_ONE_KEEP = 0.9    # ... while it is this sure of the first: one need (the second desk stays second in the list)
 LEARNED_ONE_REST = 12.0   # ... (the second need's own evidence; seventh pass, was 6: 地区のサロン for 一人暮らしの母)
+LEARNED_SIBLING = 0.8     # ... unless the model is this sure of a desk of the second's field: it takes its place
 LEARNED_MULTI = 0.8       # one desk: the model is this sure of a desk of another field among the next four ...
 LEARNED_MULTI_FIRST = 0.5  # ... and this sure of the first: both are needed (a second need no word list held)
 LEARNED_MULTI_TOP = 5
@@ -101,8 +102,20 @@ def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float
     if d.outcome is Outcome.MULTI:
         if len(d.needed) != 2 or LEARNED_ONE <= 0:
             return d, {}
-        ps = m.probabilities_of(feats, d.needed)
+        ps = m.probabilities_of(feats, tuple(dict.fromkeys((*d.needed, *d.order[:LEARNED_MULTI_TOP]))))
         keep, weak = sorted(d.needed, key=ps.__getitem__, reverse=True)
+        if ps[weak] < LEARNED_ONE and ps[keep] >= LEARNED_ONE_KEEP and fields is not None and LEARNED_SIBLING < 1:
+            # the second need is right but the desk is its neighbour (介護予防 for 介護): a desk of the
+            # same field, not of the first's, that the model is sure of takes its place
+            kin = [x for x in d.order[:LEARNED_MULTI_TOP] if x not in d.needed
+                   and fields.get(x, frozenset()) & fields.get(weak, frozenset())
+                   and not fields.get(x, frozenset()) & fields.get(keep, frozenset())]
+            sib = max(kin, key=ps.__getitem__) if kin else None
+            if sib is not None and ps[sib] >= LEARNED_SIBLING:
+                needs = tuple(sib if x == weak else x for x in d.needed)
+                d = dataclasses.replace(d, needed=needs, order=needs + tuple(x for x in d.order if x not in needs),
+                                        reason=d.reason + f"; the learned model: {sib}, not {weak}")
+                return d, ps
         if ps[weak] < LEARNED_ONE and ps[keep] >= LEARNED_ONE_KEEP and d.second.get(weak, 0.0) < LEARNED_ONE_REST:
             d = dataclasses.replace(d, outcome=Outcome.ROUTE, needed=(keep,), plain=False,
                                     order=(keep,) + tuple(x for x in d.order if x != keep),

@@ -113,6 +113,22 @@ def test_a_second_need_of_another_field_that_the_model_is_sure_of_is_added():
     assert opened[0].outcome is Outcome.ROUTE
 
 
+def test_a_second_need_the_model_reads_at_its_neighbour_desk_moves_there():
+    """Two needs, and the model is sure the second is not this desk but its neighbour of the same
+    field (介護予防 found for a 介護 need): the neighbour takes its place, still two needs."""
+    multi = Decision(Outcome.MULTI, ("c", "a", "b", "d"), ("c", "a"), "independent needs", {"a": 4.5})
+    d, seen = learned_second_look(_model(c=0.95, a=0.005, b=0.9), multi, {}, FIELDS)
+    assert d.outcome is Outcome.MULTI and d.needed == ("c", "b") and d.order == ("c", "b", "a", "d")
+    assert "b, not a" in d.reason and seen["b"] == pytest.approx(0.9)
+    # unsure of the neighbour: the second need is dropped as before; without the fields, too
+    assert learned_second_look(_model(c=0.95, a=0.005, b=0.6), multi, {}, FIELDS)[0].needed == ("c",)
+    assert learned_second_look(_model(c=0.95, a=0.005, b=0.9), multi, {})[0].needed == ("c",)
+    # a desk of another field is no neighbour (d: 子ども, for a 高齢 need), nor one of the first's field
+    assert learned_second_look(_model(c=0.95, a=0.005, d=0.9), multi, {}, FIELDS)[0].needed == ("c",)
+    first_kin = Decision(Outcome.MULTI, ("a", "c", "b", "d"), ("a", "c"), "independent needs", {"c": 4.5})
+    assert learned_second_look(_model(a=0.95, c=0.005, b=0.9), first_kin, {}, FIELDS)[0].needed == ("a",)
+
+
 def test_other_outcomes_are_left_alone():
     for d in (Decision(Outcome.CLARIFY, DESKS), Decision(Outcome.OUT_OF_SCOPE, DESKS),
               Decision(Outcome.MULTI, DESKS, ("a", "b", "c"), "three needs", {"c": 4.1})):
