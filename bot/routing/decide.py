@@ -79,7 +79,8 @@ class Decision:
     reason: str = ""
     second: dict[str, float] = field(default_factory=dict)
     plain: bool = False                     # route to the best-scored desk, no rule chose it
-    close: bool = False                     # clarify: two desks the words found are too close to call
+    close: bool = False                     # clarify: the words found desks but cannot tell them apart (too
+                                            # close to call, or only general words): the model may decide
     by_words: bool = False                  # out_of_scope: declined for an errand word or nouns no desk knows
 
 
@@ -165,7 +166,8 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
         return Decision(Outcome.OUT_OF_SCOPE, order, (), f"out-of-scope words, welfare score {top:.2f}", by_words=True)
     if (signals.light_only or 0 < signals.strong < p.weak) and top < p.vague_below:
         if signals.vague or signals.short:
-            return Decision(Outcome.CLARIFY, order, (), "only general words (子ども, 家族, 相談)")
+            # the words name a topic (子ども, 家族) but not which desk: the learned model may tell (close)
+            return Decision(Outcome.CLARIFY, order, (), "only general words (子ども, 家族, 相談)", close=True)
     # the message is about several nouns no desk knows and none that a desk knows: someone else's topic
     if len(signals.foreign) >= p.foreign_many and signals.known_nouns == 0 and signals.strong < p.oos_override:
         return Decision(Outcome.OUT_OF_SCOPE, order, (), f"about something else: {', '.join(signals.foreign[:3])}",

@@ -5,6 +5,7 @@ The rules are tested with hand-set weights (a real Model whose biases give chose
 each test says exactly which probabilities make which decision; the sentences of the last tests were
 written for this file and are in none of the training files."""
 
+import dataclasses
 import math
 from array import array
 
@@ -176,3 +177,24 @@ def test_only_a_close_call_between_desks_is_decided():
     vague = Decision(Outcome.CLARIFY, DESKS, (), "too vague (0.80)")
     d, _ = learned_second_look(_model(a=0.99), vague, {})
     assert d is vague
+
+
+# written for this test (in no training file): only general words (子ども, 心配) and a child's age;
+# the words cannot tell the children's desks apart, the model reads the school-age desk
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", [
+    "小3の娘が「うざい」とか言う動画ばかり見ていて心配です",
+    "小6の息子が乱暴な言葉を使う動画ばかり見ていて心配です",
+])
+def test_only_general_words_that_the_model_reads_clearly_are_decided(fuji_router, text):
+    res = fuji_router.route(text)
+    assert res.outcome is Outcome.ROUTE and res.matches[0].id == "kodomo_katei", res.explanation
+    assert res.explanation["reason"].startswith("only general words") and "decided it" in res.explanation["reason"]
+    words_only = dataclasses.replace(fuji_router, model=None).route(text)
+    assert words_only.outcome is Outcome.CLARIFY, words_only.explanation
+
+
+@pytest.mark.sudachi
+def test_only_general_words_the_model_would_ask_back_about_stay_a_question(fuji_router):
+    res = fuji_router.route("子どものことで相談したい")
+    assert res.outcome is Outcome.CLARIFY, res.explanation
