@@ -185,6 +185,18 @@ def test_a_euphemism_with_a_benign_object_in_its_clause_is_not_a_crisis(screen_w
     assert screen_words("人生を終わりにしたい") is not None
 
 
+@pytest.mark.sudachi
+def test_a_child_who_hits_other_children_is_no_parents_hand(fuji_router):
+    """Written for this test: the object is a peer (友だちを), so the child hits; a parent's own hand
+    stays a crisis, also when a peer is named in another clause."""
+    def alarm(text: str) -> bool:
+        return fuji_router.route(text).outcome is Outcome.CRISIS
+    assert not alarm("うちの子、保育園で友だちをたたいてしまうみたいで悩んでいます")
+    assert not alarm("4歳の息子がお友達を叩いてしまうと園から言われました")
+    assert alarm("また子どもを叩いてしまった")
+    assert alarm("子どもを叩いてしまう。友だちを家に呼ぶのも怖い")
+
+
 def test_kind_frames_cancel_only_their_kinds(screen_words):
     assert screen_words("蚊に刺されてかゆい") is None              # a pest frame: not violence
     assert screen_words("試合で負けて死にたい") is not None        # the sport frame is no suicide frame
