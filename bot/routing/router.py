@@ -65,7 +65,7 @@ LEARNED_SIBLING = 0.8     # ... unless the model is this sure of a desk of the s
 LEARNED_MULTI = 0.8       # one desk: the model is this sure of a desk of another field among the next four ...
 LEARNED_MULTI_FIRST = 0.5  # ... and this sure of the first: both are needed (a second need no word list held)
 LEARNED_MULTI_TOP = 5
-LEARNED_THIRD = 0.5       # one desk: a desk the words ranked 4th or 5th that the model is this sure of, and surer
+LEARNED_THIRD = 0.5       # one desk: a desk the words ranked 4th or later that the model is this sure of, and surer
 #                           than of the 3rd, is shown 3rd (the choices a resident sees)
 LEARNED_DECIDE = 0.7      # a close call between the first two desks (clarify): the model is this sure of one ...
 LEARNED_DECIDE_MARGIN = 0.3  # ... surer of it than of the other by this much ...
@@ -86,7 +86,7 @@ def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float
     - several needs, the second just over the bar, that the model is sure are one: one need (the
       second desk stays second in the list);
     - one desk, and the model sure of another of the first three the words found: that one first;
-      sure of the 4th or 5th, and surer than of the 3rd: that one 3rd;
+      sure of one ranked 4th or later, and surer than of the 3rd: that one 3rd;
     - one desk, and the model sure of it and of a desk of another field the words also found: both
       (``fields``: service id -> 分野; without it, never). As in *Decide*: two desks of taking part
       (``joint``: a class, a salon, the area's activities) are one activity, two desks that visit
@@ -135,13 +135,13 @@ def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float
         return d, ps
     if d.outcome is not Outcome.ROUTE or not d.order:
         return d, {}
-    ps = m.probabilities_of(feats, (*d.order[:LEARNED_MULTI_TOP], learned.VAGUE))   # one walk for the looks below
+    ps = m.probabilities_of(feats, (*d.order, learned.VAGUE))   # one walk for the looks below
     best = max(d.order[:LEARNED_PICK_TOP], key=ps.__getitem__)
     if best != d.order[0] and ps[best] >= LEARNED_PICK and ps[best] - ps[d.order[0]] >= LEARNED_PICK_MARGIN:
         d = dataclasses.replace(d, needed=(best,), order=(best,) + tuple(x for x in d.order if x != best),
                                 reason=d.reason + "; the learned model chose")
     if len(d.order) > 3:
-        later = max(d.order[3:LEARNED_MULTI_TOP], key=ps.__getitem__)
+        later = max(d.order[3:], key=ps.__getitem__)
         if ps[later] >= LEARNED_THIRD and ps[later] > ps[d.order[2]]:
             d = dataclasses.replace(d, order=d.order[:2] + (later,) + tuple(x for x in d.order[2:] if x != later))
     if LEARNED_MULTI < 1 and fields is not None and len(d.order) > 1 and d.order[0] not in open_desks:

@@ -152,6 +152,17 @@ def test_a_later_desk_the_model_is_sure_of_is_shown_third(p_d, order):
     assert d.outcome is Outcome.ROUTE and d.order == order and d.needed == ("a",)
 
 
+def test_a_desk_the_words_ranked_far_down_can_be_shown_third():
+    """The look reads every desk the words found, not only the first five (seventh here)."""
+    order = ("a", "b", "c", "d", "e", "f", "g")
+    probs = {"a": 0.6, "b": 0.3, "c": 0.1, "g": 0.8}
+    classes = (*order, learned.VAGUE)
+    bias = tuple(math.log(q / (1 - q)) for q in (probs.get(c, 0.01) for c in classes))
+    m = learned.Model(classes, {}, array("f"), bias)
+    d, _seen = learned_second_look(m, Decision(Outcome.ROUTE, order, ("a",), "one clear desk", plain=True), {})
+    assert d.order == ("a", "b", "g", "c", "d", "e", "f") and d.needed == ("a",)
+
+
 def _close(order: tuple[str, ...] = DESKS) -> Decision:
     return Decision(Outcome.CLARIFY, order, (), "close: 0.95 of the best", close=True)
 
