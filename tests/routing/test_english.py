@@ -81,6 +81,19 @@ def test_an_english_inquiry_is_routed_on_its_japanese_words(fuji_router, text, o
     ("the kid next door is left outside in the cold every night", "child_abuse"),
     ("my father collapsed in the kitchen and is not breathing", "emergency"),
     ("my baby is very floppy and had a seizure", "medical_child"),
+    # ninth pass: more of the ways people say it
+    ("I can't go on anymore. I want to end it.", "suicide"),
+    ("I don't want to be here anymore", "suicide"),
+    ("Nobody would miss me if I was gone", "suicide"),
+    ("I have a plan to die tonight", "suicide"),
+    ("I just swallowed all my sleeping pills", "emergency"),
+    ("He threatened me with a knife", "violence"),
+    ("I'm afraid he will hurt me and the kids", "dv"),
+    ("My father touches me at night and I hate it", "child_abuse"),
+    ("I was raped last night", "violence"),
+    ("My ex is waiting outside my apartment and I am scared", "violence"),
+    ("My mother fell and cannot get up, she is not answering", "emergency"),
+    ("My baby has a fever of 40 and is not drinking milk", "medical_child"),
 ])
 def test_english_crisis_phrases_are_screened(fuji_router, text, kind):
     res = fuji_router.route(text)
@@ -93,6 +106,15 @@ def test_english_crisis_phrases_are_screened(fuji_router, text, kind):
     "I want to renew my visa",                       # the learned reader once read this as a crisis (0.94)
     "My brother cut himself off from everyone and stays in his room",   # not self-harm
     "Things have been hard lately and I don't know where to go. Sorry.",
+    # ninth pass: a denial, an idiom, a past, a service asked about
+    "I don't want to die alone, I want to find a care home for later",
+    "I'm not suicidal, I just need someone to talk to about my job",
+    "Where can I learn about suicide prevention?",
+    "I can't go on like this with my rent, I need help",
+    "Nobody will care for my mother after I go back to my country",
+    "My grandmother fell last month and cannot get up from the floor by herself now, we want a helper",
+    "The office is not responding to my emails about the nursery application",
+    "My ex lives near my work, can I move to a new apartment with city support?",
 ])
 def test_english_everyday_messages_are_not_crises(fuji_router, text):
     assert fuji_router.route(text).outcome.value != "crisis"
