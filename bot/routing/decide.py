@@ -163,7 +163,8 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
     oos_weight = p.oos_word * len(signals.out_of_scope)
     if signals.out_of_scope and (top < p.oos_override * (1 + 0.5 * (len(signals.out_of_scope) - 1))
                                  or oos_weight >= p.oos_share * signals.strong):
-        return Decision(Outcome.OUT_OF_SCOPE, order, (), f"out-of-scope words, welfare score {top:.2f}", by_words=True)
+        return Decision(Outcome.OUT_OF_SCOPE, order, (), f"out-of-scope words, welfare score {top:.2f}",
+                        by_words=True)
     if (signals.light_only or 0 < signals.strong < p.weak) and top < p.vague_below:
         if signals.vague or signals.short:
             # the words name a topic (子ども, 家族) but not which desk: the learned model may tell (close)
@@ -171,7 +172,7 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
     # the message is about several nouns no desk knows and none that a desk knows: someone else's topic
     if len(signals.foreign) >= p.foreign_many and signals.known_nouns == 0 and signals.strong < p.oos_override:
         return Decision(Outcome.OUT_OF_SCOPE, order, (), f"about something else: {', '.join(signals.foreign[:3])}",
-                            by_words=True)
+                        by_words=True)
     if top < p.route_min:
         # asks to talk and says nothing a desk knows, no errand named (相談いいですか, お伺いしたいことが
         # あるのですが): a front desk asks what it is about, whatever unknown nouns it holds (電話, 相談員)

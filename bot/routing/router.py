@@ -73,8 +73,8 @@ LEARNED_DECIDE_VAGUE = 0.3   # ... and this unsure a front desk would ask back: 
 LEARNED_VAGUE = 0.5       # one desk, plainly: the model says a front desk would ask back, this sure ...
 LEARNED_VAGUE_DESK = 0.5  # ... and is less sure than this of that desk: ask which desk is meant
 LEARNED_VAGUE_ANY = 0.85  # one desk, by any rule: the model is this sure a front desk would ask back: ask
-LEARNED_RESCUE_OOS = 0.05   # declined by words (an errand word, unknown nouns): the model reads a welfare matter, this sure ...
-LEARNED_RESCUE_DESK = 0.5   # ... and is this sure of one of the first desks the words found: decided again without them
+LEARNED_RESCUE_OOS = 0.05  # declined by its words (an errand word, unknown nouns), and the model gives P(∅) under this ...
+LEARNED_RESCUE_DESK = 0.5  # ... and is this sure of one of the first desks the words found: decided again without them
 
 
 def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float],
@@ -470,8 +470,11 @@ class Router:
                           serves=self._serves(found, ranked),
                           concept=any(t.startswith(SYN) and t in vocab and not self.expander.is_light(t) for t in terms),
                           one_topic=any(m in text for m in self.topic_markers) and self._one_topic(ranked, contrib))
-        d = decide(ranked, contrib, signals, self.params, self.fields, self.age_ranges, self.key_terms,
-                   conditions=self.conditions, open_desks=self.open_desks, joint=self.participatory)
+
+        def decided(sig: Signals) -> Decision:
+            return decide(ranked, contrib, sig, self.params, self.fields, self.age_ranges, self.key_terms,
+                          conditions=self.conditions, open_desks=self.open_desks, joint=self.participatory)
+        d = decided(signals)
         learned_view: dict[str, float] = {}
         # declined by the words (an errand word beside the need: ゴミの集積所, 修学旅行; or nouns no desk
         # knows: 地震, 回覧板): when the learned model reads a welfare matter and is sure of one of the
@@ -480,11 +483,10 @@ class Router:
         if self.model is not None and d.outcome is Outcome.OUT_OF_SCOPE and d.by_words and hit is None \
                 and english is None and LEARNED_RESCUE_DESK < 1 and d.order:
             feats = feats or self._features(text, terms, lit, found)
-            ps = self.model.probabilities_of(feats, (*d.order[:LEARNED_PICK_TOP], learned.OOS))
-            if ps[learned.OOS] < LEARNED_RESCUE_OOS and max(ps[s] for s in d.order[:LEARNED_PICK_TOP]) >= LEARNED_RESCUE_DESK:
-                again = decide(ranked, contrib, dataclasses.replace(signals, out_of_scope=(), foreign=()),
-                               self.params, self.fields, self.age_ranges, self.key_terms,
-                               conditions=self.conditions, open_desks=self.open_desks, joint=self.participatory)
+            candidates = d.order[:LEARNED_PICK_TOP]
+            ps = self.model.probabilities_of(feats, (*candidates, learned.OOS))
+            if ps[learned.OOS] < LEARNED_RESCUE_OOS and max(ps[s] for s in candidates) >= LEARNED_RESCUE_DESK:
+                again = decided(dataclasses.replace(signals, out_of_scope=(), foreign=()))
                 if again.outcome is not Outcome.OUT_OF_SCOPE:
                     d = dataclasses.replace(again, reason=again.reason + f"; not declined: the learned model reads a "
                                                                          f"welfare matter ({ps[learned.OOS]:.2f})")
