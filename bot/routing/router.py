@@ -102,14 +102,16 @@ def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float
     if d.outcome is Outcome.MULTI:
         if len(d.needed) != 2 or LEARNED_ONE <= 0:
             return d, {}
-        ps = m.probabilities_of(feats, tuple(dict.fromkeys((*d.needed, *d.order[:LEARNED_MULTI_TOP]))))
+        ps = m.probabilities_of(feats, d.needed)
         keep, weak = sorted(d.needed, key=ps.__getitem__, reverse=True)
         if ps[weak] < LEARNED_ONE and ps[keep] >= LEARNED_ONE_KEEP and fields is not None and LEARNED_SIBLING < 1:
             # the second need is right but the desk is its neighbour (介護予防 for 介護): a desk of the
-            # same field, not of the first's, that the model is sure of takes its place
+            # same field, not of the first's, that the model is sure of takes its place (read only here)
             kin = [x for x in d.order[:LEARNED_MULTI_TOP] if x not in d.needed
                    and fields.get(x, frozenset()) & fields.get(weak, frozenset())
                    and not fields.get(x, frozenset()) & fields.get(keep, frozenset())]
+            if kin:
+                ps.update(m.probabilities_of(feats, kin))
             sib = max(kin, key=ps.__getitem__) if kin else None
             if sib is not None and ps[sib] >= LEARNED_SIBLING:
                 needs = tuple(sib if x == weak else x for x in d.needed)
@@ -311,17 +313,18 @@ class Router:
             i = text.find(phrase, i + 1)
         return True
 
-    def _small_talk(self, norm: str) -> tuple[bool, bool]:
+    def _small_talk(self, norm: str, beyond: int) -> tuple[bool, bool]:
         """(opens, courtesy only). Opens: a greeting or opener and little else (こんにちは。いま大丈夫
         ですか？, 夜分にすみません, ﾊｼﾞﾒﾏｼﾃ: at most OPENING_REST letters besides openers and courtesy).
         Courtesy only: thanks or a goodbye and nothing else (ありがとうございました、また連絡します); a
-        greeting opens a conversation instead, and a bare answer (はい) is asked about."""
+        greeting opens a conversation instead, and a bare answer (はい) is asked about. ``beyond``: the
+        message's letters besides courtesy (``_beyond_courtesy``)."""
         opener = self.opening is not None and bool(self.opening.search(hira := to_hiragana(norm)))
         if opener:
             rest = self.opening.sub("", hira)
             rest = self.courtesy.sub("", rest) if self.courtesy is not None else rest
             return len(_LETTERS.findall(rest)) <= OPENING_REST, False
-        if self.courtesy is None or not self.courtesy.search(norm) or self._beyond_courtesy(norm):
+        if self.courtesy is None or beyond or not self.courtesy.search(norm):
             return False, False
         rest = self.answers.sub("", norm) if self.answers is not None else norm
         return False, bool(self.courtesy.search(rest))
@@ -366,8 +369,9 @@ class Router:
             if p_doubt < LEARNED_DOUBT:
                 doubted = {"doubt": hit.doubt, "terms": list(hit.terms), learned.CRISIS: round(p_doubt, 3)}
                 hit, crisis_seen = None, True
+        beyond = self._beyond_courtesy(norm)    # letters besides thanks, greetings, yes and no
         if hit is None and not doubted and self.model is not None and LEARNED_CRISIS < 1 \
-                and len(norm) >= LEARNED_CRISIS_MIN and self._beyond_courtesy(norm) >= LEARNED_CRISIS_CONTENT \
+                and len(norm) >= LEARNED_CRISIS_MIN and beyond >= LEARNED_CRISIS_CONTENT \
                 and english is None:
             # (not a message in English: the model sees English only through the glossary's topic words,
             # which hold no crisis sign; there the lexicon's English phrases decide)
@@ -456,7 +460,7 @@ class Router:
         if self.model is not None and hit is None and strong < self.params.learned_keep:
             feats = feats or self._features(text, terms, lit, found)
             p_oos = self.model.probability(feats, learned.OOS)
-        opens, courtesy_only = self._small_talk(norm)
+        opens, courtesy_only = self._small_talk(norm, beyond)
         signals = Signals(hit is not None, errands, vague, age_known=bool(found.ages or found.stages),
                           light_only=light_only, strong=strong, short_topic=len(norm) <= SHORT_TOPIC,
                           participation=participation, foreign=foreign,
