@@ -527,12 +527,18 @@ class CrisisScreen:
         found = occ
         kana_msg = not _KANJI.search(norm)
         reading = analysis.reading if analysis is not None else to_hiragana(norm)
+        told: dict[Occurrence, bool] = {}   # a sign's clause told as not going on: read once per sign
+
+        def not_going_on(o: Occurrence) -> bool:
+            if o not in told:
+                told[o] = self._not_going_on(o, analysis, kana_msg)
+            return told[o]
         if occ and self._past_markers.within(norm, kana_msg):       # a past that is over
             occ = [o for o in occ if o.kind == "emergency" or not (
-                self._over(o, norm, reading, kana_msg) and self._not_going_on(o, analysis, kana_msg))]
+                self._over(o, norm, reading, kana_msg) and not_going_on(o))]
         if occ and self._calm.within(norm, kana_msg):               # …今は落ち着いて暮らしています
             occ = [o for o in occ if o.kind in _NOT_CALMED or not (
-                self._calm_now(o, norm, reading, kana_msg) and self._not_going_on(o, analysis, kana_msg))]
+                self._calm_now(o, norm, reading, kana_msg) and not_going_on(o))]
         if occ and self._medical_resolved.within(norm, kana_msg):
             occ = [o for o in occ if not o.kind.startswith("medical")]   # "頭を打ったけど異常なし"
         if seen is not None:      # told as over (昔は…今は元気), or a medical event said to be resolved
@@ -551,8 +557,8 @@ class CrisisScreen:
         rank = {k: i for i, k in enumerate(self.priority)}
         kinds = sorted({o.kind for o in deciding}, key=lambda k: rank.get(k, len(rank)))
         others = sorted({o.kind for o in occ} - set(kinds), key=lambda k: rank.get(k, len(rank)))
-        doubt = "settled" if all(self._settled_after(o, norm, reading, kana_msg) and
-                                 self._not_going_on(o, analysis, kana_msg) for o in deciding) else ""
+        doubt = "settled" if all(self._settled_after(o, norm, reading, kana_msg) and not_going_on(o)
+                                 for o in deciding) else ""
         return CrisisHit(kind=kinds[0], terms=tuple(dict.fromkeys(o.term.text for o in occ)),
                          line_ids=self.lines_for(kinds + others), doubt=doubt)
 
