@@ -24,6 +24,7 @@ from bot.routing.tokenise import Analysis
 
 _SENTENCE_END = re.compile(r"[。！？!?\n]")
 _SKIP_AFTER = " 、,・…"
+_DENIAL_WINDOW = 32        # characters before an English phrase read for its denial (one adverb fits)
 _CLAUSE_END = re.compile(r"[、。！？!?,\n]")
 _SQUEEZE = re.compile(r"[ ぁぃぅぇぉ]|(?<=[\u3041-\u309f])ー")
 _SMALL = str.maketrans("ぁぃぅぇぉ", "あいうえお")
@@ -222,6 +223,9 @@ class CrisisScreen:
         self._guarded = {normalise(str(k)): forms(v, normalise, read) for k, v in (data.get("guarded") or {}).items()}
         self._signal_groups = tuple(frozenset(g) for g in data.get("signal_groups", ()))
         self._clause_frames = forms(data.get("clause_frames", ()), normalise, read)
+        # an English phrase denied just before it (i'm not suicidal): one rule for every English phrase
+        denial = data.get("english_denial")
+        self._english_denial = re.compile(str(denial)) if denial else None
         self._kind_frames = {str(k): forms(v, normalise, read) for k, v in (data.get("kind_frames") or {}).items()}
         self._kind_suffix = {str(k): forms(v, normalise, read) for k, v in (data.get("kind_suffix") or {}).items()}
         # regular expressions over the hiragana reading (any script, any conjugation): しに(たい|たか|てえ)…
@@ -466,6 +470,8 @@ class CrisisScreen:
                 if not any_text:
                     continue
                 for m in pat.regex.finditer(norm):
+                    if self._denied(norm, m.start()):
+                        continue           # i'm not suicidal: the words are not said of oneself
                     if suppressed(norm, m.start(), m.end(), kana_msg, pat.term.text, pat.term.kind):
                         continue
                     out.append(Occurrence(pat.term, self._kind(pat.term, norm, m.start(), m.end()),
@@ -489,6 +495,12 @@ class CrisisScreen:
                 hit_terms.add(pat.term.text)
                 break
         return out
+
+    def _denied(self, text: str, start: int) -> bool:
+        """An English phrase at ``start`` is denied by the words just before it (``english_denial``)."""
+        return (self._english_denial is not None and text[start:start + 1].isascii()
+                and text[start:start + 1].isalpha()
+                and self._english_denial.search(text, max(0, start - _DENIAL_WINDOW), start) is not None)
 
     def _find_sequences(self, norm: str, analysis: Analysis, hit_terms: set[str],
                         kana_msg: bool = False, suppressed: Callable[..., bool] | None = None) -> list[Occurrence]:

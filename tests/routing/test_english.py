@@ -94,6 +94,9 @@ def test_an_english_inquiry_is_routed_on_its_japanese_words(fuji_router, text, o
     ("My ex is waiting outside my apartment and I am scared", "violence"),
     ("My mother fell and cannot get up, she is not answering", "emergency"),
     ("My baby has a fever of 40 and is not drinking milk", "medical_child"),
+    # tenth pass: a denial is read only just before the words; a sentence or clause before them is not one
+    ("I'm not going to lie, I want to die", "suicide"),
+    ("I don't know what to do. I want to kill myself", "suicide"),
 ])
 def test_english_crisis_phrases_are_screened(fuji_router, text, kind):
     res = fuji_router.route(text)
@@ -115,6 +118,10 @@ def test_english_crisis_phrases_are_screened(fuji_router, text, kind):
     "My grandmother fell last month and cannot get up from the floor by herself now, we want a helper",
     "The office is not responding to my emails about the nursery application",
     "My ex lives near my work, can I move to a new apartment with city support?",
+    # tenth pass: one denial rule for every English phrase (each phrase carried its own before, or none)
+    "I don't hurt myself anymore, I want to talk about my job",
+    "I'm not really suicidal, I just need a job",
+    "I was not sexually assaulted, but I want to move out of the share house",
 ])
 def test_english_everyday_messages_are_not_crises(fuji_router, text):
     assert fuji_router.route(text).outcome.value != "crisis"
