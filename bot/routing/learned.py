@@ -72,6 +72,12 @@ FORMAT = 1
 
 
 _CONTENT = re.compile("[\u4e00-\u9fff\u30a1-\u30faー0-9a-z]")
+_KANA = re.compile("[\u3041-\u309f]")
+KANA_BIGRAMS = True           # bigrams of hiragana alone (たい, ない, ので): how a thing is asked (tenth pass)
+KANA_VALUE = 0.5              # ... each counts half a bigram with a kanji or katakana in it (1.0 made
+#                               〜のことで相談したい a question whatever came before it)
+KANA_BLIND = (CRISIS,)        # classes (by prefix) that learn nothing from them: the crisis reader and its
+#                               families, for thanks and calm words are written in the same hiragana
 
 
 def age_band(lo: int, hi: int) -> str:
@@ -89,12 +95,17 @@ def features(text: str, terms: Mapping[str, float], *, ages: Iterable[tuple[int,
     for t, w in terms.items():
         f["t" + t] = w
     n = len(text)
-    for m in _CONTENT.finditer(text):      # bigrams that hold a kanji, katakana, digit or latin letter
-        i = m.start()
-        if i:
-            f["b" + text[i - 1:i + 1]] = 1.0
-        if i + 1 < n:
+    # bigrams that hold a kanji, katakana, digit or latin letter ("b"), and those of hiragana with none
+    # of these ("h": たい, ない, ので); each letter's kind is read once (c: such a letter, h: hiragana)
+    kinds = _CONTENT.sub("c", text)
+    if KANA_BIGRAMS:
+        kinds = _KANA.sub("h", kinds)
+    for i in range(n - 1):
+        k = kinds[i:i + 2]
+        if "c" in k:
             f["b" + text[i:i + 2]] = 1.0
+        elif "h" in k:
+            f["h" + text[i:i + 2]] = KANA_VALUE
     for lo, hi in ages:
         f["age" + age_band(lo, hi)] = 1.0
     for s in stages:
@@ -185,6 +196,7 @@ def train(rows: Sequence[tuple[Mapping[str, float], frozenset[str], float]], cla
     ``rows``: (features, positive classes, weight), or with a fourth item, the classes the row speaks
     for (the others learn nothing from it: a crisis probe line says nothing about desks)."""
     k = len(classes)
+    kana_blind = [c for c in range(k) if classes[c].startswith(KANA_BLIND)]
     w: dict[str, list[float]] = {}
     g2: dict[str, list[float]] = {}
     b = [0.0] * k
@@ -214,7 +226,10 @@ def train(rows: Sequence[tuple[Mapping[str, float], frozenset[str], float]], cla
             for f, v in feats.items():
                 wf = w.setdefault(f, [0.0] * k)
                 gf = g2.setdefault(f, [1e-8] * k)
+                blind = kana_blind if f[0] == "h" else ()
                 for c in range(k):
+                    if c in blind:
+                        continue
                     gr = grad[c] * v + l2 * wf[c]
                     if gr:
                         gf[c] += gr * gr

@@ -21,14 +21,13 @@ GOLDEN = Path(__file__).parents[1] / "data" / "golden"
 STRICT = os.environ.get("SCRUM_GOLDEN_STRICT", "") == "1"
 pytestmark = pytest.mark.sudachi
 
-# Held-out levels measured on 2026-11-28 after the eighth pass (close calls decided by the learned
-# model when it is sure, openers asked back, the crisis screen's tense; 344 lines: top-1 91.6 %, top-3
-# 98.3 %, asserted at its target, crisis recall 98.1 %, false alarms 2.4 %, out-of-scope declined
-# 97.8 %, asserted at its target), minus a margin of a few lines (false alarms: the level itself): any
-# larger regression fails at once.
-FLOOR = {"top1": 0.905, "top3": 0.975, "crisis_recall": 0.96, "false_alarms": 0.025, "oos": 0.93}
-# Dev levels (654 lines, the model trained on them: top-1 97.2 %, top-3 99.1 %; by 5-fold cross-validation
-# 93.6 % / 98.6 %, `python -m bot.routing.learned --cv 5`), minus a margin.
+# Held-out levels measured on 2026-11-28 after the tenth pass (the learned model reads bigrams of
+# hiragana too; 344 lines: top-1 91.9 %, top-3 98.3 %, asserted at its target, crisis recall 98.1 %,
+# false alarms 2.4 %, out-of-scope declined 97.8 %, asserted at its target), minus a margin of a few
+# lines (false alarms: the level itself): any larger regression fails at once.
+FLOOR = {"top1": 0.91, "top3": 0.975, "crisis_recall": 0.96, "false_alarms": 0.025, "oos": 0.93}
+# Dev levels (654 lines, the model trained on them: top-1 97.9 %, top-3 99.5 %; by 5-fold cross-validation
+# 93.7 % / 98.8 %, `python -m bot.routing.learned --cv 5`), minus a margin.
 DEV_FLOOR = {"top1": 0.95, "top3": 0.985}
 
 

@@ -42,7 +42,21 @@ def test_features_read_bigrams_cues_and_flags():
     f = learned.features("住民票がほしい", {"住民票": 1.0}, ages=[(80, 89)], stages=["高齢"], about="家族",
                          flags=["oos"])
     assert {"t住民票", "b住民", "b民票", "age65+", "stage高齢", "about家族", "flagoos", "lens"} <= set(f)
-    assert "bほし" not in f        # bigrams of kana only say little
+    # bigrams of hiragana alone are features of their own (tenth pass): ほしい, ない, たい say how it is asked
+    assert {"hがほ", "hほし", "hしい"} <= set(f) and "bほし" not in f and "h票が" not in f
+
+
+def test_hiragana_bigrams_teach_the_desks_but_not_the_crisis_reader():
+    """Thanks and calm words (ありがとう, 安心しました) are written in the same hiragana as a crisis: the
+    crisis classes learn nothing from bigrams of hiragana alone, the desks and ∅ do."""
+    rows = [({"bias": 1.0, "hたい": 1.0}, frozenset({"x", learned.CRISIS}), 1.0),
+            ({"bias": 1.0, "hです": 1.0}, frozenset({learned.OOS}), 1.0)] * 5
+    m = learned.train(rows, ["x", learned.OOS, learned.CRISIS, learned.family_class(0)], epochs=10)
+    k = len(m.classes)
+    for f in ("hたい", "hです"):
+        row = m.index[f]
+        assert m.weights[row * k + 2] == 0.0 and m.weights[row * k + 3] == 0.0   # ‼ and its family
+    assert m.weights[m.index["hたい"] * k + 0] > 0 and m.weights[m.index["hです"] * k + 1] > 0
 
 
 def test_the_gate_declines_only_below_a_desk_s_own_evidence():

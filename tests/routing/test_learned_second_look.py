@@ -75,7 +75,9 @@ def test_one_desk_the_model_would_ask_back_about_becomes_a_question():
     # ... unless the model is very sure it would ask back, whatever it thinks of the desk (the clarify
     # lines teach their candidate desks too)
     for plain in (True, False):
-        assert learned_second_look(_model(a=0.9, vague=0.9), _route(plain), {})[0].outcome is Outcome.CLARIFY
+        assert learned_second_look(_model(a=0.9, vague=0.96), _route(plain), {})[0].outcome is Outcome.CLARIFY
+        # tenth pass: "very sure" is 0.95 (was 0.85): 母の介護のことで相談したい reads 0.93 and stays a route
+        assert learned_second_look(_model(a=0.9, vague=0.93), _route(plain), {})[0].outcome is Outcome.ROUTE
 
 
 def test_a_second_need_just_over_the_bar_that_the_model_is_sure_is_not_there_is_dropped():
