@@ -498,8 +498,8 @@ class CrisisScreen:
 
     def _denied(self, text: str, start: int) -> bool:
         """An English phrase at ``start`` is denied by the words just before it (``english_denial``)."""
-        return (self._english_denial is not None and text[start:start + 1].isascii()
-                and text[start:start + 1].isalpha()
+        first = text[start:start + 1]
+        return (self._english_denial is not None and first.isascii() and first.isalpha()
                 and self._english_denial.search(text, max(0, start - _DENIAL_WINDOW), start) is not None)
 
     def _find_sequences(self, norm: str, analysis: Analysis, hit_terms: set[str],
