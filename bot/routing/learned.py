@@ -196,7 +196,8 @@ def train(rows: Sequence[tuple[Mapping[str, float], frozenset[str], float]], cla
     ``rows``: (features, positive classes, weight), or with a fourth item, the classes the row speaks
     for (the others learn nothing from it: a crisis probe line says nothing about desks)."""
     k = len(classes)
-    kana_blind = [c for c in range(k) if classes[c].startswith(KANA_BLIND)]
+    every = range(k)
+    kana_cols = [c for c in every if not classes[c].startswith(KANA_BLIND)]   # those that read "h" bigrams
     w: dict[str, list[float]] = {}
     g2: dict[str, list[float]] = {}
     b = [0.0] * k
@@ -226,10 +227,7 @@ def train(rows: Sequence[tuple[Mapping[str, float], frozenset[str], float]], cla
             for f, v in feats.items():
                 wf = w.setdefault(f, [0.0] * k)
                 gf = g2.setdefault(f, [1e-8] * k)
-                blind = kana_blind if f[0] == "h" else ()
-                for c in range(k):
-                    if c in blind:
-                        continue
+                for c in (kana_cols if f[0] == "h" else every):
                     gr = grad[c] * v + l2 * wf[c]
                     if gr:
                         gf[c] += gr * gr
