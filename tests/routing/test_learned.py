@@ -31,6 +31,15 @@ def test_training_is_deterministic_and_learns_a_separation():
     assert m1.probability({"bias": 1.0}, "unknown class") == 0.0
 
 
+def test_the_row_order_is_chosen_for_cross_validation_only(capsys):
+    """`--seed` measures how much a result owes to the training order (--cv); the file is always order 0,
+    so that its freshness can be checked."""
+    with pytest.raises(SystemExit) as e:
+        learned.main(["--seed", "1"])
+    assert e.value.code == 2
+    assert "--cv only" in capsys.readouterr().err
+
+
 def test_the_file_round_trips():
     m = learned.train(_toy_rows(), ["x", learned.OOS], epochs=5)
     back = learned.Model.from_json(m.to_json())
