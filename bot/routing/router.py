@@ -58,8 +58,10 @@ LEARNED_NEED_MIN = 2.0    # ... with at least this much evidence of its own, is 
 LEARNED_PICK = 0.5        # one desk: the model is this sure of another of the first three desks the words found ...
 LEARNED_PICK_MARGIN = 0.2  # ... and surer of it than of the first by this much: that one goes first
 LEARNED_PICK_TOP = 3
-LEARNED_ONE = 0.01        # a second need just over the bar (under LEARNED_ONE_REST) that the model gives under this ...
-LEARNED_ONE_KEEP = 0.9    # ... while it is this sure of the first: one need (the second desk stays second in the list)
+LEARNED_ONE = 0.03        # a second need just over the bar (under LEARNED_ONE_REST) that the model gives
+#                           under this: one need, the one it is surer of (the other stays second). Was 0.01,
+#                           and only while ≥ 0.9 sure of the first; unsure of the first, it can still rule
+#                           out the second (eleventh pass: older blind +5 and +9 in two training orders)
 LEARNED_ONE_REST = 12.0   # ... (the second need's own evidence; seventh pass, was 6: 地区のサロン for 一人暮らしの母)
 LEARNED_SIBLING = 0.8     # ... unless the model is this sure of a desk of the second's field: it takes its place
 LEARNED_MULTI = 0.8       # one desk: the model is this sure of a desk of another field among the next four ...
@@ -106,7 +108,7 @@ def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float
             return d, {}
         ps = m.probabilities_of(feats, d.needed)
         keep, weak = sorted(d.needed, key=ps.__getitem__, reverse=True)
-        if ps[weak] < LEARNED_ONE and ps[keep] >= LEARNED_ONE_KEEP and fields is not None and LEARNED_SIBLING < 1:
+        if ps[weak] < LEARNED_ONE and fields is not None and LEARNED_SIBLING < 1:
             # the second need is right but the desk is its neighbour (介護予防 for 介護): a desk of the
             # same field, not of the first's, that the model is sure of takes its place (read only here)
             kin = [x for x in d.order[:LEARNED_MULTI_TOP] if x not in d.needed
@@ -120,7 +122,7 @@ def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float
                 d = dataclasses.replace(d, needed=needs, order=needs + tuple(x for x in d.order if x not in needs),
                                         reason=d.reason + f"; the learned model: {sib}, not {weak}")
                 return d, ps
-        if ps[weak] < LEARNED_ONE and ps[keep] >= LEARNED_ONE_KEEP and d.second.get(weak, 0.0) < LEARNED_ONE_REST:
+        if ps[weak] < LEARNED_ONE and d.second.get(weak, 0.0) < LEARNED_ONE_REST:
             d = dataclasses.replace(d, outcome=Outcome.ROUTE, needed=(keep,), plain=False,
                                     order=(keep,) + tuple(x for x in d.order if x != keep),
                                     reason=d.reason + "; the learned model: one need")

@@ -21,10 +21,10 @@ GOLDEN = Path(__file__).parents[1] / "data" / "golden"
 STRICT = os.environ.get("SCRUM_GOLDEN_STRICT", "") == "1"
 pytestmark = pytest.mark.sudachi
 
-# Held-out levels measured on 2026-11-28 after the tenth pass (the learned model reads bigrams of
-# hiragana too; 344 lines: top-1 91.9 %, top-3 98.3 %, asserted at its target, crisis recall 98.1 %,
-# false alarms 2.4 %, out-of-scope declined 97.8 %, asserted at its target), minus a margin of a few
-# lines (false alarms: the level itself): any larger regression fails at once.
+# Held-out levels measured on 2026-11-28 after the eleventh pass (344 lines: top-1 92.2 %, asserted at
+# its target, top-3 98.3 %, asserted at its target, crisis recall 98.1 %, false alarms 2.4 %,
+# out-of-scope declined 97.8 %, asserted at its target), minus a margin of a few lines (false alarms:
+# the level itself): any larger regression fails at once.
 FLOOR = {"top1": 0.91, "top3": 0.975, "crisis_recall": 0.96, "false_alarms": 0.025, "oos": 0.93}
 # Dev levels (654 lines, the model trained on them: top-1 97.9 %, top-3 99.5 %; by 5-fold cross-validation
 # 93.7 % / 98.8 %, `python -m bot.routing.learned --cv 5`), minus a margin.
@@ -67,8 +67,7 @@ def test_heldout_crisis_false_alarms_at_most_1_percent(heldout):
         f"false alarms {heldout.false_alarms}/{heldout.non_crisis_n}"
 
 
-@below_target("top-1")
-def test_heldout_top1_at_least_92_percent(heldout):
+def test_heldout_top1_at_least_92_percent(heldout):   # met on 2026-11-28 (eleventh pass), by one line
     assert heldout.top1 >= 0.92 * heldout.n, f"top-1 {heldout.top1}/{heldout.n}"
 
 
