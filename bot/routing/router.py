@@ -87,8 +87,8 @@ def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float
                         open_desks: frozenset[str] = frozenset(), ask_back: bool = True) -> tuple[Decision, dict[str, float]]:
     """The learned model's second look at a decision the words made (trained on labelled inquiries of
     many writers, it weighs the ordinary words no list holds). Returns the decision and what it read:
-    - several needs, the second just over the bar, that the model is sure are one: one need (the
-      second desk stays second in the list);
+    - several needs, the second just over the bar, that the model is sure are one: one need, the desk
+      it is surer of (the other stays second in the list);
     - one desk, and the model sure of another of the first three the words found: that one first;
       sure of one ranked 4th or later, and surer than of the 3rd: that one 3rd;
     - one desk, and the model sure of it and of a desk of another field the words also found: both
