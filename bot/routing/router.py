@@ -108,7 +108,9 @@ def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float
             return d, {}
         ps = m.probabilities_of(feats, d.needed)
         keep, weak = sorted(d.needed, key=ps.__getitem__, reverse=True)
-        if ps[weak] < LEARNED_ONE and fields is not None and LEARNED_SIBLING < 1:
+        if ps[weak] >= LEARNED_ONE:      # the model does not rule the second need out: both stay
+            return d, ps
+        if fields is not None and LEARNED_SIBLING < 1:
             # the second need is right but the desk is its neighbour (介護予防 for 介護): a desk of the
             # same field, not of the first's, that the model is sure of takes its place (read only here)
             kin = [x for x in d.order[:LEARNED_MULTI_TOP] if x not in d.needed
@@ -122,7 +124,7 @@ def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float
                 d = dataclasses.replace(d, needed=needs, order=needs + tuple(x for x in d.order if x not in needs),
                                         reason=d.reason + f"; the learned model: {sib}, not {weak}")
                 return d, ps
-        if ps[weak] < LEARNED_ONE and d.second.get(weak, 0.0) < LEARNED_ONE_REST:
+        if d.second.get(weak, 0.0) < LEARNED_ONE_REST:
             d = dataclasses.replace(d, outcome=Outcome.ROUTE, needed=(keep,), plain=False,
                                     order=(keep,) + tuple(x for x in d.order if x != keep),
                                     reason=d.reason + "; the learned model: one need")
