@@ -1,7 +1,8 @@
-"""Finds many literal strings in a short text quickly: an index on each string's first two characters.
+"""Finds many literal strings in a short text at once: an Aho–Corasick automaton (pyahocorasick).
 
-Used by the crisis screen, the phrase tables and the synonym phrases, so per-inquiry cost grows
-with the length of the inquiry, not with the size of the lexicons.
+Used by the crisis screen, the phrase tables, the cue words and the synonym phrases. One pass in C
+over the inquiry finds every occurrence of every string, so the cost grows with the length of the
+inquiry and the number of occurrences, not with the size of the lexicons.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from typing import Generic, TypeVar
+
+import ahocorasick
 
 T = TypeVar("T")
 
@@ -21,32 +24,25 @@ def alternation(words: Iterable[str]) -> re.Pattern[str] | None:
 
 
 class LiteralIndex(Generic[T]):
+    """Strings with payloads; a string given twice keeps both payloads, in the order given."""
+
     def __init__(self, items: Iterable[tuple[str, T]]) -> None:
-        by_key: dict[str, list[tuple[str, T]]] = {}
+        payloads: dict[str, list[T]] = {}
         for s, payload in items:
             if s:
-                by_key.setdefault(s[:2], []).append((s, payload))
-        self._by_key = {k: sorted(v, key=lambda x: -len(x[0])) for k, v in by_key.items()}
-        self._firsts = frozenset(k[0] for k in self._by_key)
-        self._singles = frozenset(k for k in self._by_key if len(k) == 1)
-        # both lists (one-character key and two-character key) merged once, longest first
-        self._merged = {k: sorted(v + self._by_key[k[0]], key=lambda x: -len(x[0]))
-                        for k, v in self._by_key.items() if len(k) == 2 and k[0] in self._singles}
+                payloads.setdefault(s, []).append(payload)
+        self._automaton: ahocorasick.Automaton | None = None
+        if payloads:
+            automaton = ahocorasick.Automaton()
+            for s, ps in payloads.items():
+                automaton.add_word(s, (len(s) - 1, s, tuple(ps)))
+            automaton.make_automaton()
+            self._automaton = automaton
 
     def finditer(self, text: str) -> Iterator[tuple[int, str, T]]:
         """Every occurrence (start, string, payload), by start, longest string first at a start."""
-        get, firsts, singles, merged = self._by_key.get, self._firsts, self._singles, self._merged
-        for i, ch in enumerate(text):
-            if ch not in firsts:
-                continue
-            two = text[i:i + 2]
-            cands = merged.get(two) if ch in singles else None
-            if cands is None:
-                cands = get(two) or (get(ch) if ch in singles else None)
-            if cands:
-                for s, payload in cands:
-                    if text.startswith(s, i):
-                        yield i, s, payload
-
-    def contains_any(self, text: str) -> bool:
-        return next(self.finditer(text), None) is not None
+        if self._automaton is None:
+            return iter(())
+        # the automaton reports by end; (start, -length) orders by start, the longest first there
+        found = sorted((end - last, -last, s, ps) for end, (last, s, ps) in self._automaton.iter(text))
+        return ((i, s, p) for i, _n, s, ps in found for p in ps)
