@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from bot.routing.normalise import to_hiragana
 
@@ -16,8 +16,9 @@ from bot.routing.normalise import to_hiragana
 CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞", "副詞", "接頭辞", "接尾辞", "代名詞", "感動詞"})
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
+    """One word; a named tuple, not a frozen dataclass: an inquiry makes tens of them, and a tuple is
+    built in a third of the time."""
     surface: str
     norm: str                    # Sudachi normalized form (mode C): 子供, 引き籠もり, 為る
     pos: str                     # first-level part of speech
