@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.routing.literal import LiteralIndex, alternation
+from bot.routing.literal import LiteralIndex, alternation, prefixes
 from bot.routing.normalise import to_hiragana
 from bot.routing.result import CrisisHit
 from bot.routing.tokenise import Analysis
@@ -61,7 +61,7 @@ class Forms:
     must not cancel 分からなくなった, nor 法 (ほう) cancel しんだほうがいい.
     """
 
-    __slots__ = ("text", "both", "prefixes", "_re_text", "_re_both")
+    __slots__ = ("text", "both", "prefixes", "_re_text", "_re_both", "_ix_text", "_ix_both")
 
     def __init__(self, text: Iterable[str], kana: Iterable[str]) -> None:
         kana = set(kana)
@@ -72,6 +72,9 @@ class Forms:
         # one alternation of the literal words: "some word is in the segment", found in one C pass
         self._re_text = alternation(self.text)
         self._re_both = alternation(self.both)
+        # every occurrence of every word, for ``frames`` (a regular expression finds one per place)
+        self._ix_text = LiteralIndex((w, w) for w in self.text)
+        self._ix_both = LiteralIndex((w, w) for w in self.both)
 
     def within(self, segment: str, kana: bool) -> bool:
         rx = self._re_both if kana else self._re_text
@@ -86,13 +89,8 @@ class Forms:
     def frames(self, segment: str, kana: bool) -> bool:
         """Like ``within``, but a short word (two characters) that starts with a kanji must start a
         word there too (本で is not in 日本で, 曲で not in 作曲で; 防止の after 虐待 still frames)."""
-        for w in (self.both if kana else self.text):
-            i = segment.find(w)
-            while i >= 0:
-                if not (len(w) <= 2 and _KANJI.match(w) and i > 0 and _KANJI.match(segment[i - 1])):
-                    return True
-                i = segment.find(w, i + 1)
-        return False
+        return any(not (len(w) <= 2 and i > 0 and _KANJI.match(w) and _KANJI.match(segment[i - 1]))
+                   for i, w, _w in (self._ix_both if kana else self._ix_text).unordered(segment))
 
     def finditer(self, segment: str, kana: bool, pos: int = 0) -> Iterator[re.Match[str]]:
         """Every place one of these words starts in ``segment`` from ``pos``, leftmost first."""
@@ -158,6 +156,27 @@ def _distinct(occ: Sequence[Occurrence]) -> int:
         taken.append(o.span)
         texts.append(t)
     return len(texts)
+
+
+_WordSpans = tuple[list[tuple[int, int]], list[tuple[int, int]], list[tuple[int, int, str]]]
+
+
+def _word_spans(analysis: Analysis | None) -> _WordSpans:
+    """Where in the reading the words written in katakana sit (インク must not end 消えたい), those in
+    latin letters (DVD holds no DV), and each word written with kanji, with its kanji."""
+    kata: list[tuple[int, int]] = []
+    latin: list[tuple[int, int]] = []
+    written: list[tuple[int, int, str]] = []
+    pos = 0
+    for tok in analysis.tokens if analysis is not None else ():
+        if _KATAKANA.match(tok.surface):
+            kata.append((pos, pos + len(tok.reading)))
+        elif tok.surface.isascii() and tok.surface.isalnum():
+            latin.append((pos, pos + len(tok.reading)))
+        if _KANJI.search(tok.surface):
+            written.append((pos, pos + len(tok.reading), "".join(_KANJI.findall(tok.surface))))
+        pos += len(tok.reading)
+    return kata, latin, written
 
 
 class CrisisScreen:
@@ -234,16 +253,31 @@ class CrisisScreen:
                          bool(q.get("by_context")), False, False, bool(q.get("companion"))),
                     re.compile(str(q["re"])), frozenset(str(q.get("kanji", ""))), q.get("stream") == "text")
             for q in data.get("patterns", ()))
-        # exact prefilter: one alternation of every pattern per stream. If it finds nothing, no
-        # pattern matches anywhere (each alternative is tried at every position), so none is run.
-        self._any_reading = self._alternation(p for p in self.patterns if not p.on_text)
-        self._any_text = self._alternation(p for p in self.patterns if p.on_text)
+        # exact prefilter: a pattern is tried only on a stream that holds one of the strings its
+        # matches start with (read from the pattern: しに for しに(?:たい|て…)), found for every
+        # pattern in one pass; a pattern whose matches may start anywhere is always tried
+        self._gate_reading = self._gate(False)
+        self._gate_text = self._gate(True)
         self.lines = tuple(lines)
 
+    def _gate(self, on_text: bool) -> tuple[LiteralIndex[int], frozenset[int]]:
+        """(index of the strings the stream's patterns start with -> pattern number, patterns always tried)."""
+        starts: list[tuple[str, int]] = []
+        always: set[int] = set()
+        for n, p in enumerate(self.patterns):
+            if p.on_text != on_text:
+                continue
+            found = prefixes(p.regex)
+            if found is None:
+                always.add(n)
+            else:
+                starts.extend((s, n) for s in found)
+        return LiteralIndex(starts), frozenset(always)
+
     @staticmethod
-    def _alternation(patterns: Iterable[Pattern]) -> re.Pattern[str] | None:
-        parts = [p.regex.pattern for p in patterns]
-        return re.compile("|".join(f"(?:{x})" for x in parts)) if parts else None
+    def _may_match(gate: tuple[LiteralIndex[int], frozenset[int]], stream: str) -> frozenset[int] | set[int]:
+        index, always = gate
+        return always.union(n for _i, _s, n in index.unordered(stream))
 
     @staticmethod
     def _forms(words: Iterable[str], normalise: Callable[[str], str], read: Callable[[str], str]) -> Forms:
@@ -369,23 +403,16 @@ class CrisisScreen:
             if reading_starts is not None:
                 reading_starts = reading_starts | {len(reading) + 1 + j for j in starts_in_copy}
             reading = reading + "\n" + squeezed_r
-        kata: list[tuple[int, int]] = []   # reading spans of katakana words: インク must not end 消えたい
-        latin: list[tuple[int, int]] = []  # reading spans of words in latin letters: DVD holds no DV
-        written: list[tuple[int, int, str]] = []   # reading span -> kanji its token is written with
-        if analysis is not None:
-            pos = 0
-            for tok in analysis.tokens:
-                if _KATAKANA.match(tok.surface):
-                    kata.append((pos, pos + len(tok.reading)))
-                elif tok.surface.isascii() and tok.surface.isalnum():
-                    latin.append((pos, pos + len(tok.reading)))
-                if _KANJI.search(tok.surface):
-                    written.append((pos, pos + len(tok.reading), "".join(_KANJI.findall(tok.surface))))
-                pos += len(tok.reading)
+        spans: list[_WordSpans] = []      # read from the tokens on first need (a match on the reading)
+
+        def word_spans() -> _WordSpans:
+            if not spans:
+                spans.append(_word_spans(analysis))
+            return spans[0]
 
         def other_word(i: int, end: int, allowed: str | frozenset[str]) -> bool:
             """The reading matched, but the text writes it with other kanji: 行きたい is not 逝きたい."""
-            return any(a < end and i < b and any(c not in allowed for c in k) for a, b, k in written)
+            return any(a < end and i < b and any(c not in allowed for c in k) for a, b, k in word_spans()[2])
         hit_terms: set[str] = set()
         seen_on_text: set[str] = set()             # found on the text, kept or suppressed there
         read_spans: list[tuple[int, int]] = []     # where terms found on the text sit in the reading
@@ -401,10 +428,10 @@ class CrisisScreen:
                     continue           # the same words, already found on the text
                 end = i + len(needle)
                 if not is_text and any(a < end and i < b and not (i <= a and b <= end) and
-                                       not (i == a and end - i >= 4) for a, b in kata):
+                                       not (i == a and end - i >= 4) for a, b in word_spans()[0]):
                     continue           # cuts a katakana word in two: インク does not end 消えたい
                     #                    (a word typed in katakana may start with one: ナグラレタ)
-                if not is_text and any(a < end and i < b and not (i <= a and b <= end) for a, b in latin):
+                if not is_text and any(a < end and i < b and not (i <= a and b <= end) for a, b in word_spans()[1]):
                     continue           # read inside a word in latin letters: DVD (でぃーぶいでぃー) is no DV
                 if term.ascii_word:
                     if not ((i == 0 or not (stream[i - 1].isascii() and stream[i - 1].isalnum())) and
@@ -459,16 +486,12 @@ class CrisisScreen:
         """Regular expressions over the hiragana reading (a match must start a word), or the text."""
         suppressed = suppressed or self._suppressed
         out: list[Occurrence] = []
-        any_text = self._any_text is not None and self._any_text.search(norm) is not None
-        any_reading = self._any_reading is not None and self._any_reading.search(reading) is not None
-        if not (any_text or any_reading):
-            return out
-        for pat in self.patterns:
-            if pat.term.text in hit_terms:
+        may_text = self._may_match(self._gate_text, norm)
+        may_reading = self._may_match(self._gate_reading, reading)
+        for n, pat in enumerate(self.patterns):
+            if n not in (may_text if pat.on_text else may_reading) or pat.term.text in hit_terms:
                 continue
             if pat.on_text:
-                if not any_text:
-                    continue
                 for m in pat.regex.finditer(norm):
                     if self._denied(norm, m.start()):
                         continue           # i'm not suicidal: the words are not said of oneself
@@ -478,8 +501,6 @@ class CrisisScreen:
                                           (0, m.start(), m.end())))
                     hit_terms.add(pat.term.text)
                     break
-                continue
-            if not any_reading:
                 continue
             for m in pat.regex.finditer(reading):
                 i, end = m.start(), m.end()
