@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import LCSseq
 
 from bot.routing.literal import LiteralIndex
 
@@ -96,7 +97,7 @@ class Index:
             {k: list(v) for k, v in scored.phrases.items()}
         if not self.fuzzy_choices or len(text) < 4:
             return scored
-        for p, sc, _ in process.extract(text, self.fuzzy_choices, scorer=fuzz.partial_ratio,
+        for p, sc, _ in process.extract(text, self._fuzzy_candidates(text), scorer=fuzz.partial_ratio,
                                         score_cutoff=FUZZY_CUTOFF, limit=8):
             if p in text:
                 continue
@@ -108,3 +109,17 @@ class Index:
                     contrib.setdefault(sid, {})[key] = bonus
                     found.setdefault(sid, []).append("~" + p)
         return Scored(totals, contrib, found)
+
+    def _fuzzy_candidates(self, text: str) -> list[str]:
+        """The choices that can reach FUZZY_CUTOFF against ``text``, in their own order (so ties rank
+        as before). partial_ratio is 200·LCS / (n + w) for the shorter string (n characters) and a
+        window of the other (w ≥ LCS characters); the window's LCS is at most L, the longest common
+        subsequence of the whole choice and the whole text, so a choice with 200·L / (n + L) below the
+        cutoff cannot reach it. L is found for every choice in one pass in C (bit-parallel LCS), and
+        only the few choices left are scored with partial_ratio."""
+        length = len(text)
+        least = math.ceil(FUZZY_CUTOFF * min(length, 4) / (200 - FUZZY_CUTOFF)) - 1   # no choice needs less
+        found = process.extract(text, self.fuzzy_choices, scorer=LCSseq.similarity, score_cutoff=max(least, 0),
+                                limit=None)
+        return [p for p, lcs, _i in sorted(found, key=lambda x: x[2])
+                if 200 * lcs >= FUZZY_CUTOFF * (min(len(p), length) + lcs)]
