@@ -275,7 +275,7 @@ class CrisisScreen:
         return LiteralIndex(starts), frozenset(always)
 
     @staticmethod
-    def _may_match(gate: tuple[LiteralIndex[int], frozenset[int]], stream: str) -> frozenset[int] | set[int]:
+    def _may_match(gate: tuple[LiteralIndex[int], frozenset[int]], stream: str) -> frozenset[int]:
         index, always = gate
         return always.union(n for _i, _s, n in index.unordered(stream))
 
@@ -486,10 +486,10 @@ class CrisisScreen:
         """Regular expressions over the hiragana reading (a match must start a word), or the text."""
         suppressed = suppressed or self._suppressed
         out: list[Occurrence] = []
-        may_text = self._may_match(self._gate_text, norm)
-        may_reading = self._may_match(self._gate_reading, reading)
-        for n, pat in enumerate(self.patterns):
-            if n not in (may_text if pat.on_text else may_reading) or pat.term.text in hit_terms:
+        # the patterns that may match (each gate holds the numbers of its own stream's patterns), in order
+        for n in sorted(self._may_match(self._gate_text, norm) | self._may_match(self._gate_reading, reading)):
+            pat = self.patterns[n]
+            if pat.term.text in hit_terms:
                 continue
             if pat.on_text:
                 for m in pat.regex.finditer(norm):
@@ -530,8 +530,9 @@ class CrisisScreen:
         out: list[Occurrence] = []
         toks = analysis.tokens
         norms = [t.norm for t in toks]
-        for i, n in enumerate(norms):
-            for k in self._seq_first.get(n, ()):
+        first = self._seq_first
+        for i in [i for i, n in enumerate(norms) if n in first]:
+            for k in first[norms[i]]:
                 term, steps, gap, not_after = self.sequences[k]
                 if term.text in hit_terms:
                     continue
