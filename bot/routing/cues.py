@@ -43,16 +43,18 @@ class Cues:
         # labels of ``about`` whose words all name one relation (隣, 近所, 町内の: the neighbour), not people
         self.one_person = frozenset(data.get("one_person_labels", ()))
         self._words_index = LiteralIndex((w, (w, st, rng, is_stated)) for w, st, rng, is_stated in self.words)
+        # most age patterns need a digit: those that do not are read in every text
+        self._patterns_without_digits = [p for p in self.age_patterns if "\\d" not in p[0].pattern]
+        # every word of ``about`` found in a text in one pass (then read label by label, in order)
+        self._about_index = LiteralIndex((w, w) for _label, ws in self.about for w in ws)
 
     def extract(self, text: str, hits: Iterable[tuple[int, tuple]] | None = None) -> Found:
         ages: list[tuple[int, int]] = []
         stages: list[str] = []
         words: list[str] = []
         stated: list[tuple[int, int]] = []
-        has_digit = any(ch.isdigit() for ch in text)
-        for rx, kind, base, stage in self.age_patterns:
-            if not has_digit and "\\d" in rx.pattern:
-                continue                        # most patterns need a digit: skip them cheaply
+        has_digit = any(map(str.isdigit, text))
+        for rx, kind, base, stage in self.age_patterns if has_digit else self._patterns_without_digits:
             for m in rx.finditer(text):
                 g = m.group(1)
                 n = int(g) if g.isdigit() else _KANJI_DIGITS.get(g, -1)
@@ -96,9 +98,10 @@ class Cues:
             words.append(w)
         about = "本人"
         people: set[str] = set()
+        present = {w for _i, w, _w in self._about_index.unordered(text)}
         for label, ws in self.about:
             # 親として, 家族として: the writer's own role, not another person
-            named = [w for w in ws if w in text and text.replace(w + "として", "").count(w) > 0]
+            named = [w for w in ws if w in present and text.replace(w + "として", "").count(w) > 0] if present else []
             if named and about == "本人":
                 about = label
             if label in self.one_person and len(named) > 1:

@@ -112,9 +112,9 @@ def _base(term: str) -> str:
     return term.strip("~「」≡")
 
 
-def _owned_terms(sid: str, contrib: Mapping[str, Mapping[str, float]], share: float) -> set[str]:
-    """The terms for which ``sid`` is (nearly) the best-scoring desk."""
-    best = _best(contrib)
+def _owned_terms(sid: str, contrib: Mapping[str, Mapping[str, float]], share: float,
+                 best: Mapping[str, float]) -> set[str]:
+    """The terms for which ``sid`` is (nearly) the best-scoring desk (``best``: ``_best(contrib)``)."""
     return {t for t, c in contrib.get(sid, {}).items() if c >= share * best[t]}
 
 
@@ -193,14 +193,14 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
 
     # several independent needs?
     needs = [ranked[0][0]]
-    owned = _owned_terms(ranked[0][0], contrib, p.share)
+    best = _best(contrib)
+    owned = _owned_terms(ranked[0][0], contrib, p.share, best)
     owned |= signals.told_past
     if ranked[0][0] in open_desks:
         # a desk open to everyone whatever their condition (障害・病気等の理由を問わない) is the need;
         # the condition named beside it (うつで休職して, 障害があるけど働きたい) is context, not a second need
         owned |= {t for terms in contrib.values() for t in terms if _base(t) in conditions}
     second: dict[str, float] = {}
-    best = _best(contrib)
     # one age stated, and a desk made for that age is needed: a desk for everyone (work, a visit) is
     # that same person's matter, not a second need (息子(26)が家に … 就職の話をすると怒る)
     own_age = len(signals.stated) == 1 and ages.get(needs[0]) is not None \
@@ -228,7 +228,7 @@ def decide(ranked: Sequence[tuple[str, float]], contrib: Mapping[str, Mapping[st
         enough = len(words) >= p.multi_words or rest >= p.multi_single
         if rest >= bar and rest >= p.multi_ratio * top and enough:
             needs.append(sid)
-            owned |= _owned_terms(sid, contrib, p.share)
+            owned |= _owned_terms(sid, contrib, p.share, best)
         else:
             break
     if len(needs) > 1:

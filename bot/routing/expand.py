@@ -87,8 +87,9 @@ class Expander:
                         add(c, W_SUB)
         if self.lemma_phrases:     # phrases in any conjugation (家にいます, 部屋にこもってる)
             norms = [t.norm for t in analysis.tokens if t.pos not in ("補助記号", "空白")]
-            for i, n in enumerate(norms):
-                for seq, canons in self.lemma_phrases.get(n, ()):
+            first = self.lemma_phrases
+            for i in [i for i, n in enumerate(norms) if n in first]:
+                for seq, canons in first[norms[i]]:
                     j = i + len(seq)
                     if tuple(norms[i:j]) == seq and not _NEGATION.intersection(norms[j:j + NEG_SPAN]):
                         for c in canons:     # (家に来てもらわなくていい: the phrase denied is no match)
