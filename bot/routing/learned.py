@@ -122,6 +122,13 @@ def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One inquiry's features as the model's rows, looked up once for every question asked of it (a
+    lookup in the index of tens of thousands of features is most of what a question costs)."""
+    pairs: tuple[tuple[int, float], ...]      # (offset of the feature's row in ``weights``, value), in order
+
+
 @dataclass(frozen=True)
 class Model:
     """Weights of a one-vs-rest logistic regression: row ``index[feature]`` of ``weights`` holds one
@@ -136,22 +143,24 @@ class Model:
     def __post_init__(self) -> None:
         object.__setattr__(self, "class_index", {c: i for i, c in enumerate(self.classes)})
 
-    def probability(self, feats: Mapping[str, float], cls: str) -> float:
+    def probability(self, feats: Mapping[str, float] | Reading, cls: str) -> float:
         """P(cls | inquiry); 0 for a class the model does not know."""
         return self.probabilities_of(feats, (cls,))[cls]
 
-    def probabilities_of(self, feats: Mapping[str, float], classes: Sequence[str]) -> dict[str, float]:
+    def read(self, feats: Mapping[str, float]) -> Reading:
+        """The features the model knows, as rows: pass it instead of ``feats`` to ask several questions."""
+        k, get = len(self.classes), self.index.get
+        return Reading(tuple((row * k, v) for f, v in feats.items() if (row := get(f)) is not None))
+
+    def probabilities_of(self, feats: Mapping[str, float] | Reading, classes: Sequence[str]) -> dict[str, float]:
         """P(cls | inquiry) for these classes, in one walk over the features (0 for unknown classes)."""
         cols = [self.class_index[cls] for cls in classes if cls in self.class_index]
-        k, w, get = len(self.classes), self.weights, self.index.get
+        w = self.weights
         z = [self.bias[c] for c in cols]
         js = range(len(cols))
-        for f, v in feats.items():
-            row = get(f)
-            if row is not None:
-                base = row * k
-                for j in js:
-                    z[j] += w[base + cols[j]] * v
+        for base, v in (feats if isinstance(feats, Reading) else self.read(feats)).pairs:
+            for j in js:
+                z[j] += w[base + cols[j]] * v
         out = dict.fromkeys(classes, 0.0)
         out.update((self.classes[c], _sigmoid(zj)) for c, zj in zip(cols, z))
         return out

@@ -81,7 +81,7 @@ LEARNED_RESCUE_OOS = 0.05  # declined by its words (an errand word, unknown noun
 LEARNED_RESCUE_DESK = 0.5  # ... and is this sure of one of the first desks the words found: decided again without them
 
 
-def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float],
+def learned_second_look(m: learned.Model, d: Decision, feats: Mapping[str, float] | learned.Reading,
                         fields: Mapping[str, frozenset[str]] | None = None,
                         joint: frozenset[str] = frozenset(), visiting: frozenset[str] = frozenset(),
                         open_desks: frozenset[str] = frozenset(), ask_back: bool = True) -> tuple[Decision, dict[str, float]]:
@@ -363,14 +363,15 @@ class Router:
                     told_past.update(self.expander.terms(self.tokeniser.analyse(p), p))
         scored = self.index.score(terms, text, hits=phrase_hits)
         found = self.cues.extract(text, hits=lit["cue"])
-        feats: dict[str, float] = {}
+        feats: learned.Reading | None = None   # the learned model's reading of the inquiry, made once
+        read_first: dict[str, float] = {}    # the learned model's first walk, when it was read for a crisis
         p_crisis = -1.0
         doubted: dict[str, Any] = {}
         if hit is not None and hit.doubt and self.model is not None and english is None:
             # the lexicon cannot tell a story that is over from one that is not (…今は元気 against
             # 笑ってごまかされる): the learned model, trained on both, reads the whole message, and only
             # when it reads almost no crisis is the alarm set aside (its words stay in the explanation)
-            feats = self._features(text, terms, lit, found)
+            feats = self.model.read(self._features(text, terms, lit, found))
             p_doubt = self.model.probability(feats, learned.CRISIS)
             if p_doubt < LEARNED_DOUBT:
                 doubted = {"doubt": hit.doubt, "terms": list(hit.terms), learned.CRISIS: round(p_doubt, 3)}
@@ -385,8 +386,10 @@ class Router:
             # near-misses) reads the whole message for what no word list holds: when it is sure, the
             # crisis lines come first. A word the lexicon read and set aside (死ぬほど眠い, 叩かれたりは
             # してないけど) raises the bar to all but certain: the lexicon's reasons usually hold
-            feats = self._features(text, terms, lit, found)
-            p_crisis = self.model.probability(feats, learned.CRISIS)
+            feats = self.model.read(self._features(text, terms, lit, found))
+            # P(no welfare matter) in the same walk: it is asked below whenever the words are weak
+            read_first = self.model.probabilities_of(feats, (learned.CRISIS, learned.OOS))
+            p_crisis = read_first[learned.CRISIS]
             if p_crisis >= (LEARNED_CRISIS_SEEN if crisis_seen else LEARNED_CRISIS):
                 # which family (harm by someone, a medical emergency, distress): its lines come first
                 fams = self.crisis_families
@@ -464,8 +467,8 @@ class Router:
         # the learned model, read only when it can change the outcome: is this a welfare matter at all?
         p_oos = -1.0      # (-1: not asked)
         if self.model is not None and hit is None and strong < self.params.learned_keep:
-            feats = feats or self._features(text, terms, lit, found)
-            p_oos = self.model.probability(feats, learned.OOS)
+            feats = feats or self.model.read(self._features(text, terms, lit, found))
+            p_oos = read_first[learned.OOS] if read_first else self.model.probability(feats, learned.OOS)
         opens, courtesy_only = self._small_talk(norm, beyond)
         signals = Signals(hit is not None, errands, vague, age_known=bool(found.ages or found.stages),
                           light_only=light_only, strong=strong, short_topic=len(norm) <= SHORT_TOPIC,
@@ -492,7 +495,7 @@ class Router:
         # turned away for the errand it mentions
         if self.model is not None and d.outcome is Outcome.OUT_OF_SCOPE and d.by_words and hit is None \
                 and english is None and LEARNED_RESCUE_DESK < 1 and d.order:
-            feats = feats or self._features(text, terms, lit, found)
+            feats = feats or self.model.read(self._features(text, terms, lit, found))
             candidates = d.order[:LEARNED_PICK_TOP]
             ps = self.model.probabilities_of(feats, (*candidates, learned.OOS))
             if ps[learned.OOS] < LEARNED_RESCUE_OOS and max(ps[s] for s in candidates) >= LEARNED_RESCUE_DESK:
@@ -506,7 +509,7 @@ class Router:
             # model, trained on labelled several-need inquiries, decides whether both are needed
             sid, rest = max(d.second.items(), key=lambda x: x[1])
             if rest >= LEARNED_NEED_MIN:
-                feats = feats or self._features(text, terms, lit, found)
+                feats = feats or self.model.read(self._features(text, terms, lit, found))
                 first = d.order[0]
                 learned_view = self.model.probabilities_of(feats, (first, sid))
                 if min(learned_view.values()) >= LEARNED_NEED:
@@ -515,7 +518,7 @@ class Router:
                                             order=needs + tuple(x for x in d.order if x not in needs),
                                             reason="independent needs; the learned model confirmed the second")
         if self.model is not None and hit is None and (d.outcome in (Outcome.ROUTE, Outcome.MULTI) or d.close):
-            feats = feats or self._features(text, terms, lit, found)
+            feats = feats or self.model.read(self._features(text, terms, lit, found))
             d, view = learned_second_look(self.model, d, feats, self.fields, self.participatory, self.visiting,
                                           self.open_desks, ask_back=english is None)
             learned_view.update(view)

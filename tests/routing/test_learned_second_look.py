@@ -45,6 +45,18 @@ def test_probabilities_of_reads_a_few_classes_in_one_walk():
     assert some["no such class"] == 0.0 and some["x"] > 0.5 > some["y"]
 
 
+def test_a_reading_asks_the_same_questions_without_looking_the_features_up_again():
+    rows = [({"bias": 1.0, "t介護": 1.0}, frozenset({"x"}), 1.0), ({"bias": 1.0, "t住民票": 0.5}, frozenset({"y"}), 1.0)]
+    m = learned.train(rows * 5, ["x", "y", learned.OOS], epochs=10)
+    f = {"bias": 1.0, "t介護": 1.0, "never seen": 1.0, "t住民票": 0.5}
+    reading = m.read(f)
+    assert len(reading.pairs) == 3                       # the unknown feature is left out, the order kept
+    assert [v for _row, v in reading.pairs] == [1.0, 1.0, 0.5]
+    for classes in (("x",), ("y", "x", "no such class"), m.classes):
+        assert m.probabilities_of(reading, classes) == m.probabilities_of(f, classes)   # the same floats
+    assert m.probability(reading, "x") == m.probability(f, "x") > 0.5
+
+
 def test_clarify_lines_teach_the_vague_class():
     ask = Item("t1", "子どものことで", "clarify", ("kodomo_katei", "boshi_hoken"), "", ())
     one = Item("t2", "保育園に入りたい", "route", ("hoiku_concierge",), "", ())
