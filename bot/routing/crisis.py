@@ -538,11 +538,13 @@ class CrisisScreen:
                     continue
                 j, ok = i, True
                 for step in steps[1:]:
-                    nxt = next((m for m in range(j + 1, min(len(norms), j + 1 + gap)) if norms[m] in step), None)
-                    if nxt is None:
+                    for m in range(j + 1, min(len(norms), j + 1 + gap)):
+                        if norms[m] in step:
+                            j = m
+                            break
+                    else:
                         ok = False
                         break
-                    j = nxt
                 if not ok or (j + 1 < len(norms) and norms[j + 1] in not_after):
                     continue
                 start = toks[i].start
