@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from bot.routing import data
-from bot.routing.crisis import CrisisScreen, Forms, LineRef
+from bot.routing.crisis import CrisisScreen, Forms, LineRef, _squeeze
 from bot.routing.normalise import Normaliser
 from bot.routing.result import Outcome
 
@@ -398,3 +398,15 @@ def test_an_alarm_told_as_settled_is_set_aside_only_when_the_model_agrees(fuji_r
 def test_a_calm_word_negated_or_followed_by_fear_casts_no_doubt(fuji_router, text):
     hit = fuji_router.screen(text)
     assert hit is None or not hit.doubt
+
+
+@pytest.mark.parametrize("text, squeezed, where", [
+    ("いしき ない", "いしきない", [0, 1, 2, 4, 5]),           # a space goes
+    ("しにたーい", "しにたい", [0, 1, 2, 4]),                 # a long-vowel mark after hiragana goes
+    ("カード ー", "カードー", [0, 1, 2, 4]),                   # after katakana or a space it stays
+    ("しにたぃ", "しにたい", [0, 1, 2, 3]),                    # a small vowel is enlarged in place
+    ("i want to die", "iwanttodie", [0, 2, 3, 4, 5, 7, 8, 10, 11, 12]),
+    ("", "", []),
+])
+def test_the_squeezed_copy_and_where_each_letter_came_from(text, squeezed, where):
+    assert _squeeze(text) == (squeezed, where)
