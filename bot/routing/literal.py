@@ -59,6 +59,11 @@ class LiteralIndex(Generic[T]):
 
 
 # --- what a regular expression's matches start with ------------------------------------------------
+try:                       # the standard library's own parser and opcodes (Python 3.11+); private, so
+    from re import _constants as _sre, _parser as _sre_parser    # without them every pattern is tried
+except ImportError:        # pragma: no cover - a Python that moved them
+    _sre = _sre_parser = None
+
 _MAX_PREFIXES = 4096       # beyond this many, a pattern is simply always tried
 _MAX_RANGE = 256           # a character range wider than this is "any character"
 
@@ -72,11 +77,10 @@ def prefixes(pattern: re.Pattern[str], k: int = 2) -> frozenset[str] | None:
     Read from the pattern's parse tree (``re._parser``, the standard library's own parser): literals,
     character classes, groups, alternatives and repeats; anchors and lookarounds take no room.
     """
-    if pattern.flags & (re.IGNORECASE | re.LOCALE):
+    if _sre is None or pattern.flags & (re.IGNORECASE | re.LOCALE):
         return None
     try:
-        from re import _parser  # the standard library's parser (Python 3.11+)
-        found = _sequence(_parser.parse(pattern.pattern, pattern.flags), k)
+        found = _sequence(_sre_parser.parse(pattern.pattern, pattern.flags), k)
     except Exception:          # noqa: BLE001 - an unknown construct: the pattern is always tried
         return None
     if found is None:
@@ -116,7 +120,7 @@ def _sequence(items, k: int) -> set[tuple[str, bool]] | None:
 
 
 def _element(op, av, k: int) -> set[tuple[str, bool]] | None:
-    from re import _constants as c
+    c = _sre
     if op is c.LITERAL:
         return {(chr(av), True)}
     if op is c.IN:

@@ -364,6 +364,9 @@ class Router:
         scored = self.index.score(terms, text, hits=phrase_hits)
         found = self.cues.extract(text, hits=lit["cue"])
         feats: learned.Reading | None = None   # the learned model's reading of the inquiry, made once
+
+        def model_reading() -> learned.Reading:
+            return feats or self.model.read(self._features(text, terms, lit, found))
         read_first: dict[str, float] = {}    # the learned model's first walk, when it was read for a crisis
         p_crisis = -1.0
         doubted: dict[str, Any] = {}
@@ -371,7 +374,7 @@ class Router:
             # the lexicon cannot tell a story that is over from one that is not (…今は元気 against
             # 笑ってごまかされる): the learned model, trained on both, reads the whole message, and only
             # when it reads almost no crisis is the alarm set aside (its words stay in the explanation)
-            feats = self.model.read(self._features(text, terms, lit, found))
+            feats = model_reading()
             p_doubt = self.model.probability(feats, learned.CRISIS)
             if p_doubt < LEARNED_DOUBT:
                 doubted = {"doubt": hit.doubt, "terms": list(hit.terms), learned.CRISIS: round(p_doubt, 3)}
@@ -386,7 +389,7 @@ class Router:
             # near-misses) reads the whole message for what no word list holds: when it is sure, the
             # crisis lines come first. A word the lexicon read and set aside (死ぬほど眠い, 叩かれたりは
             # してないけど) raises the bar to all but certain: the lexicon's reasons usually hold
-            feats = self.model.read(self._features(text, terms, lit, found))
+            feats = model_reading()
             # P(no welfare matter) in the same walk: it is asked below whenever the words are weak
             read_first = self.model.probabilities_of(feats, (learned.CRISIS, learned.OOS))
             p_crisis = read_first[learned.CRISIS]
@@ -467,7 +470,7 @@ class Router:
         # the learned model, read only when it can change the outcome: is this a welfare matter at all?
         p_oos = -1.0      # (-1: not asked)
         if self.model is not None and hit is None and strong < self.params.learned_keep:
-            feats = feats or self.model.read(self._features(text, terms, lit, found))
+            feats = model_reading()
             p_oos = read_first[learned.OOS] if read_first else self.model.probability(feats, learned.OOS)
         opens, courtesy_only = self._small_talk(norm, beyond)
         signals = Signals(hit is not None, errands, vague, age_known=bool(found.ages or found.stages),
@@ -495,7 +498,7 @@ class Router:
         # turned away for the errand it mentions
         if self.model is not None and d.outcome is Outcome.OUT_OF_SCOPE and d.by_words and hit is None \
                 and english is None and LEARNED_RESCUE_DESK < 1 and d.order:
-            feats = feats or self.model.read(self._features(text, terms, lit, found))
+            feats = model_reading()
             candidates = d.order[:LEARNED_PICK_TOP]
             ps = self.model.probabilities_of(feats, (*candidates, learned.OOS))
             if ps[learned.OOS] < LEARNED_RESCUE_OOS and max(ps[s] for s in candidates) >= LEARNED_RESCUE_DESK:
@@ -509,7 +512,7 @@ class Router:
             # model, trained on labelled several-need inquiries, decides whether both are needed
             sid, rest = max(d.second.items(), key=lambda x: x[1])
             if rest >= LEARNED_NEED_MIN:
-                feats = feats or self.model.read(self._features(text, terms, lit, found))
+                feats = model_reading()
                 first = d.order[0]
                 learned_view = self.model.probabilities_of(feats, (first, sid))
                 if min(learned_view.values()) >= LEARNED_NEED:
@@ -518,7 +521,7 @@ class Router:
                                             order=needs + tuple(x for x in d.order if x not in needs),
                                             reason="independent needs; the learned model confirmed the second")
         if self.model is not None and hit is None and (d.outcome in (Outcome.ROUTE, Outcome.MULTI) or d.close):
-            feats = feats or self.model.read(self._features(text, terms, lit, found))
+            feats = model_reading()
             d, view = learned_second_look(self.model, d, feats, self.fields, self.participatory, self.visiting,
                                           self.open_desks, ask_back=english is None)
             learned_view.update(view)
