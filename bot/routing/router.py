@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.catalogue.model import Catalogue, Confidence, Field_, Service
+from bot.ops.memory import return_freed_memory
 from bot.routing import data as routing_data
 from bot.routing import learned
 from bot.routing.crisis import CrisisScreen, LineRef
@@ -760,7 +761,7 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None, model
         model = learned.load_model()
         if model is not None and model.catalogue != routable_ids:
             model = None      # trained for another catalogue: its classes mean nothing here
-    return Router(
+    router = Router(
         model=model,
         catalogue=catalogue, tokeniser=tok, normalise=normalise, screener=screener, expander=expander,
         index=index, cues=Cues(routing_data.load("cues"), normalise),
@@ -792,3 +793,5 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None, model
             s.id for s in catalogue.services if s.routable and any(
                 w in normalise(" ".join([s.description, *s.keywords, *s.aliases, *s.examples])) for w in part_words)),
     )
+    return_freed_memory()    # the build's temporaries are garbage now: give their pages back
+    return router

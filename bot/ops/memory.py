@@ -1,0 +1,40 @@
+"""Giving back to the operating system the memory a start-up step has freed.
+
+Building the router reads YAML, a JSON model and the whole catalogue through Sudachi; when it is done
+those temporaries are freed, but glibc's allocator keeps the freed pages for the process (17 MB after
+``build_router``, measured in docs/routing.md). ``malloc_trim(0)`` returns the free pages inside its
+heaps to the kernel. Elsewhere (musl, macOS, Windows) there is nothing to call, and nothing is done.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+import gc
+from collections.abc import Callable
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        trim = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):   # not glibc
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return trim
+
+
+def return_freed_memory() -> bool:
+    """Collects garbage, then returns the allocator's free pages to the kernel. True when it could
+    (glibc), False where the allocator offers no such call."""
+    gc.collect()
+    trim = _malloc_trim()
+    if trim is None:
+        return False
+    trim(0)
+    return True
