@@ -136,9 +136,9 @@ def main() -> int:
     print(f"| bare Sudachi tokenize (mode C) p50 / p99 | floor | {b50:.3f} / {b99:.3f} ms |")
     print(f"| ratio router / bare Sudachi (p50) | | {p50 / b50:.1f}× |")
     print(f"| RSS after load and routing | ≤ 250 MB | {mem['VmRSS']:.0f} MB "
-          f"(private {mem['RssAnon']:.0f} MB, dictionary file pages {mem['RssFile']:.0f} MB) |")
+          f"(private {mem['RssAnon']:.0f} MB, file pages {mem['RssFile']:.0f} MB, mostly the dictionary) |")
     print(f"| RSS of bare Sudachi on the same texts (child process) | floor | {bare_mem['VmRSS']:.0f} MB "
-          f"(private {bare_mem['RssAnon']:.0f} MB, dictionary file pages {bare_mem['RssFile']:.0f} MB) |")
+          f"(private {bare_mem['RssAnon']:.0f} MB, file pages {bare_mem['RssFile']:.0f} MB) |")
     print(f"| peak RSS | | {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB |")
     return 0
 
