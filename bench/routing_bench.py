@@ -7,7 +7,7 @@ dev set's texts (or a built-in sample when it is missing); each is routed ``--ro
 a warm-up. "Bare Sudachi" is ``tokenize(text)`` in mode C on the same texts, the floor of any router
 that reads Japanese with Sudachi. Its memory is measured in a child process that loads only Sudachi
 and tokenises the same texts as often: the RSS floor, for the dictionary file pages it maps depend on
-the kernel and its page cache, not on the router (docs/routing.md, "RSS"). Results go to stdout as a
+the kernel and its page cache, not on the router (docs/routing.md, "Speed", thirteenth pass). Results go to stdout as a
 Markdown table for docs/routing.md.
 """
 

@@ -1,1 +1,1 @@
-"""Operations: backups, waiting for the database, checking the configuration."""
+"""Operations: backups, waiting for the database, checking the configuration, giving freed memory back."""

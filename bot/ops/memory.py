@@ -9,7 +9,6 @@ heaps to the kernel. Elsewhere (musl, macOS, Windows) there is nothing to call, 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 import gc
 from collections.abc import Callable
@@ -17,12 +16,9 @@ from collections.abc import Callable
 
 @functools.cache
 def _malloc_trim() -> Callable[[int], int] | None:
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
     try:
-        trim = ctypes.CDLL(name).malloc_trim
-    except (OSError, AttributeError):   # not glibc
+        trim = ctypes.CDLL(None).malloc_trim   # the C library the process already runs on
+    except (OSError, AttributeError, TypeError):   # not glibc (musl, macOS), or no CDLL(None) (Windows)
         return None
     trim.argtypes = [ctypes.c_size_t]
     trim.restype = ctypes.c_int
