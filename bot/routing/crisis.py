@@ -20,7 +20,7 @@ from typing import Any
 from bot.routing.literal import LiteralIndex, alternation, prefixes
 from bot.routing.normalise import to_hiragana
 from bot.routing.result import CrisisHit
-from bot.routing.tokenise import Analysis
+from bot.routing.tokenise import Analysis, Token
 
 _SENTENCE_END = re.compile(r"[。！？!?\n]")
 _SKIP_AFTER = " 、,・…"
@@ -179,6 +179,23 @@ def _word_spans(analysis: Analysis | None) -> _WordSpans:
     return kata, latin, written
 
 
+def _goes_to(tokens: Sequence[Token], k: int, kept_after: frozenset[str]) -> bool:
+    """Token ``k`` (read いき…) is 行く going somewhere, not 逝く: after て/で (the auxiliary ていく,
+    がんばって いきたい) or after a place with the particle に/へ (こうえんに いきたい), as when written
+    with 行. Spaces between words are skipped. Not after the nouns of ``kept_after`` (ははの ところに:
+    joining the dead; さきに: dying first), a pronoun (そっちに), a verb (しにに いきたい), or the に of
+    a manner, which Sudachi reads as a copula (らくに いきたい)."""
+    p = k - 1
+    while p >= 0 and tokens[p].pos == "空白":
+        p -= 1
+    if p < 1 or tokens[p].pos != "助詞":
+        return False
+    if tokens[p].surface in ("て", "で"):
+        return True
+    q = p - 1
+    return tokens[p].surface in ("に", "へ") and tokens[q].pos == "名詞" and tokens[q].norm not in kept_after
+
+
 class CrisisScreen:
     """Built once from data/crisis.yaml and the catalogue's crisis lines; ``screen()`` is pure."""
 
@@ -200,6 +217,7 @@ class CrisisScreen:
                 terms.append(Term(t, reading if len(reading) >= 3 and reading != t else "",
                                   kind, t in weak, t in by_ctx, kana_only, bool(_ASCII_WORD.match(t))))
         self.terms = tuple(sorted(terms, key=lambda x: -len(x.text)))
+        self._iku_kept_after = frozenset(str(w) for w in data.get("still_a_sign_after", ()))
         self.sequences = tuple(
             (Term(str(q["name"]), "", q["kind"], bool(q.get("weak")), bool(q.get("by_context")), False, False),
              tuple(frozenset(map(str, step)) for step in q["steps"]), int(q.get("gap", 2)),
@@ -392,6 +410,8 @@ class CrisisScreen:
         reading = analysis.reading if analysis else to_hiragana(norm)
         reading_starts = analysis.reading_starts if analysis else None
         text = norm
+        read_len = len(reading)          # the reading proper; a squeezed copy may follow it
+        where: list[int] = []
         if _SQUEEZE.search(norm):     # "いしき ない", "しにたぃ", "しにたーい": read them as one word too
             squeezed, where = _squeeze(norm)
             text = norm + "\n" + squeezed
@@ -409,6 +429,22 @@ class CrisisScreen:
             if not spans:
                 spans.append(_word_spans(analysis))
             return spans[0]
+
+        token_at: list[dict[int, int]] = []    # token index by start: in the reading, in the text
+
+        def goes_to(i: int) -> bool:
+            """The word read at ``i`` (in the reading or its squeezed copy) is 行く going somewhere."""
+            if analysis is None:
+                return False
+            if not token_at:
+                by_reading, pos = {}, 0
+                for k, tok in enumerate(analysis.tokens):
+                    by_reading[pos] = k
+                    pos += len(tok.reading)
+                token_at.extend((by_reading, {tok.start: k for k, tok in enumerate(analysis.tokens)}))
+            j = i - read_len - 1
+            k = token_at[0].get(i) if i < read_len else token_at[1].get(where[j]) if 0 <= j < len(where) else None
+            return k is not None and _goes_to(analysis.tokens, k, self._iku_kept_after)
 
         def other_word(i: int, end: int, allowed: str | frozenset[str]) -> bool:
             """The reading matched, but the text writes it with other kanji: 行きたい is not 逝きたい."""
@@ -444,8 +480,9 @@ class CrisisScreen:
                 if (not is_text and starts is not None and _KANJI_WORD.fullmatch(term.text) and end < len(stream)
                         and stream[end] != "\n" and end not in starts):
                     continue           # a word in kanji read inside a longer word: こう|いしょう holds no 遺書
-                if not is_text and i and stream[i - 1] in "てで" and needle.startswith("いき"):
-                    continue           # ていく is an auxiliary: 慣れていきたい is not 逝きたい
+                if not is_text and i and needle.startswith("いき") and (stream[i - 1] in "てで" or goes_to(i)):
+                    continue           # 行く, not 逝く: the auxiliary ていく (慣れていきたい, がんばって いきたい),
+                    #                    or going to a place (こうえんに いきたい)
                 if is_text:               # the text decides for these words, kept or suppressed
                     seen_on_text.add(term.text)
                     if term.reading:

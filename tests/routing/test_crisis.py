@@ -117,6 +117,27 @@ def test_real_near_misses(fuji_router, text):
     assert fuji_router.screen(text) is None
 
 
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", ["こうえんに いきたい",                      # a place with に: 行く
+                                  "びょういんへ いきたいけど あしが わるい",
+                                  "これからも がんばって いきたい です"])      # ていく, across a space
+def test_kana_iku_to_a_place_or_as_an_auxiliary_is_not_iku_of_death(fuji_router, text):
+    assert fuji_router.screen(text) is None
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", ["もう いきたい",                           # nowhere to go
+                                  "らくに いきたい",                         # に of a manner (a copula)
+                                  "ははの ところに いきたい",                 # someone's side
+                                  "なくなった つまの そばへ いきたい",
+                                  "おっとより さきに いきたい",               # 先に逝く
+                                  "そっちに いきたい",                       # a pronoun
+                                  "しにに いきたい"])                        # after a verb
+def test_kana_iku_of_death_stays_a_sign(fuji_router, text):
+    hit = fuji_router.screen(text)
+    assert hit is not None and hit.kind == "suicide"
+
+
 # --- the probe set: our own crisis phrasings and near-misses (never the golden sentences) ----------
 PROBE = Path(__file__).parent / "data" / "crisis_probe.tsv"
 
