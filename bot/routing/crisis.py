@@ -179,21 +179,38 @@ def _word_spans(analysis: Analysis | None) -> _WordSpans:
     return kata, latin, written
 
 
-def _goes_to(tokens: Sequence[Token], k: int, kept_after: frozenset[str]) -> bool:
-    """Token ``k`` (read いき…) is 行く going somewhere, not 逝く: after て/で (the auxiliary ていく,
-    がんばって いきたい) or after a place with the particle に/へ (こうえんに いきたい), as when written
-    with 行. Spaces between words are skipped. Not after the nouns of ``kept_after`` (ははの ところに:
-    joining the dead; さきに: dying first), a pronoun (そっちに), a verb (しにに いきたい), or the に of
-    a manner, which Sudachi reads as a copula (らくに いきたい)."""
-    p = k - 1
-    while p >= 0 and tokens[p].pos == "空白":
-        p -= 1
-    if p < 1 or tokens[p].pos != "助詞":
+def _goes_to(tokens: Sequence[Token], k: int, kept_after: frozenset[str], someones_side: frozenset[str]) -> bool:
+    """Token ``k`` (read いき…) is 行く going somewhere, not 逝く, as when written with 行: after て/で
+    (the auxiliary ていく: がんばって いきたい); after a noun, with or without に/へ (こうえんに いきたい,
+    かいもの いきたい); after a verb with に (ききに いきたい). Spaces between words are skipped. Not
+    after a word of ``kept_after`` (さきに, しにに), someone's side (ははの ところに: joining the dead), a
+    pronoun (そっちに), an adverb (もう), or the に of a manner, which Sudachi reads as a copula (らくに)."""
+    def before(j: int) -> int:
+        j -= 1
+        while j >= 0 and tokens[j].pos == "空白":
+            j -= 1
+        return j
+
+    p = before(k)
+    if p < 0 or tokens[k].pos != "動詞":     # いき the noun is 息 (そぼ いき してない): no verb to go
         return False
-    if tokens[p].surface in ("て", "で"):
-        return True
-    q = p - 1
-    return tokens[p].surface in ("に", "へ") and tokens[q].pos == "名詞" and tokens[q].norm not in kept_after
+    if tokens[p].pos == "助詞":
+        if tokens[p].surface in ("て", "で"):
+            return p > 0
+        if tokens[p].surface not in ("に", "へ"):
+            return False
+        p = before(p)
+        if p < 0 or tokens[p].pos not in ("名詞", "動詞"):
+            return False
+    elif tokens[p].pos != "名詞":
+        return False
+    word = tokens[p]
+    if word.norm in kept_after or word.surface in kept_after:
+        return False
+    if word.norm in someones_side:
+        q = before(p)
+        return not (q >= 0 and tokens[q].surface == "の")
+    return True
 
 
 class CrisisScreen:
@@ -217,7 +234,9 @@ class CrisisScreen:
                 terms.append(Term(t, reading if len(reading) >= 3 and reading != t else "",
                                   kind, t in weak, t in by_ctx, kana_only, bool(_ASCII_WORD.match(t))))
         self.terms = tuple(sorted(terms, key=lambda x: -len(x.text)))
-        self._iku_kept_after = frozenset(str(w) for w in data.get("still_a_sign_after", ()))
+        iku = data.get("kana_iku", {})
+        self._iku_kept_after = frozenset(str(w) for w in iku.get("kept_after", ()))
+        self._iku_someones_side = frozenset(str(w) for w in iku.get("someones_side", ()))
         self.sequences = tuple(
             (Term(str(q["name"]), "", q["kind"], bool(q.get("weak")), bool(q.get("by_context")), False, False),
              tuple(frozenset(map(str, step)) for step in q["steps"]), int(q.get("gap", 2)),
@@ -444,7 +463,7 @@ class CrisisScreen:
                 token_at.extend((by_reading, {tok.start: k for k, tok in enumerate(analysis.tokens)}))
             j = i - read_len - 1
             k = token_at[0].get(i) if i < read_len else token_at[1].get(where[j]) if 0 <= j < len(where) else None
-            return k is not None and _goes_to(analysis.tokens, k, self._iku_kept_after)
+            return k is not None and _goes_to(analysis.tokens, k, self._iku_kept_after, self._iku_someones_side)
 
         def other_word(i: int, end: int, allowed: str | frozenset[str]) -> bool:
             """The reading matched, but the text writes it with other kanji: 行きたい is not 逝きたい."""

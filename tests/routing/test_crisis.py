@@ -120,6 +120,9 @@ def test_real_near_misses(fuji_router, text):
 @pytest.mark.sudachi
 @pytest.mark.parametrize("text", ["こうえんに いきたい",                      # a place with に: 行く
                                   "びょういんへ いきたいけど あしが わるい",
+                                  "かいもの いきたい",                        # a place, no particle
+                                  "じゅうみんひょうを とりに いきたい",        # going to do something
+                                  "ひとと はなせる ところに いきたい",         # ところ as a place, not someone's
                                   "これからも がんばって いきたい です"])      # ていく, across a space
 def test_kana_iku_to_a_place_or_as_an_auxiliary_is_not_iku_of_death(fuji_router, text):
     assert fuji_router.screen(text) is None
@@ -131,11 +134,19 @@ def test_kana_iku_to_a_place_or_as_an_auxiliary_is_not_iku_of_death(fuji_router,
                                   "ははの ところに いきたい",                 # someone's side
                                   "なくなった つまの そばへ いきたい",
                                   "おっとより さきに いきたい",               # 先に逝く
+                                  "ははのところ いきたい",
+                                  "いっしょに いきたい",                      # 一緒に逝く
                                   "そっちに いきたい",                       # a pronoun
-                                  "しにに いきたい"])                        # after a verb
+                                  "しにに いきたい"])                        # 死にに行く
 def test_kana_iku_of_death_stays_a_sign(fuji_router, text):
     hit = fuji_router.screen(text)
     assert hit is not None and hit.kind == "suicide"
+
+
+@pytest.mark.sudachi
+def test_kana_iki_the_noun_is_breath_whatever_comes_before(fuji_router):
+    hit = fuji_router.screen("そぼ いき してない")           # 祖母 息してない: no verb to go
+    assert hit is not None and hit.kind == "emergency"
 
 
 # --- the probe set: our own crisis phrasings and near-misses (never the golden sentences) ----------
