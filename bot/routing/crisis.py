@@ -499,9 +499,11 @@ class CrisisScreen:
                 if (not is_text and starts is not None and _KANJI_WORD.fullmatch(term.text) and end < len(stream)
                         and stream[end] != "\n" and end not in starts):
                     continue           # a word in kanji read inside a longer word: こう|いしょう holds no 遺書
-                if not is_text and i and needle.startswith("いき") and (stream[i - 1] in "てで" or goes_to(i)):
+                if not is_text and i and needle.startswith("いき") and (
+                        stream[i - 1] in "てで" or "逝" in term.text and goes_to(i)):
                     continue           # 行く, not 逝く: the auxiliary ていく (慣れていきたい, がんばって いきたい),
-                    #                    or going to a place (こうえんに いきたい)
+                    #                    or going to a place (こうえんに いきたい); 息 is another word
+                    #                    (おばあちゃん いきしてない)
                 if is_text:               # the text decides for these words, kept or suppressed
                     seen_on_text.add(term.text)
                     if term.reading:

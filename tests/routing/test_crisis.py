@@ -144,8 +144,11 @@ def test_kana_iku_of_death_stays_a_sign(fuji_router, text):
 
 
 @pytest.mark.sudachi
-def test_kana_iki_the_noun_is_breath_whatever_comes_before(fuji_router):
-    hit = fuji_router.screen("そぼ いき してない")           # 祖母 息してない: no verb to go
+@pytest.mark.parametrize("text", ["そぼ いき してない",              # 祖母 息してない: Sudachi reads the noun 息
+                                  "おじいちゃん いきしてないみたい",   # ... or the verb 行く after a noun:
+                                  "むすこ いきしてないかも"])          # only a term written with 逝 is 行く's twin
+def test_kana_iki_of_breath_is_no_going(fuji_router, text):
+    hit = fuji_router.screen(text)
     assert hit is not None and hit.kind == "emergency"
 
 
