@@ -451,10 +451,10 @@ class CrisisScreen:
 
         token_at: list[dict[int, int]] = []    # token index by start: in the reading, in the text
 
-        def goes_to(i: int) -> bool:
-            """The word read at ``i`` (in the reading or its squeezed copy) is 行く going somewhere."""
+        def token_index(i: int) -> int | None:
+            """The token read at ``i`` in the reading or its squeezed copy (None: no token starts there)."""
             if analysis is None:
-                return False
+                return None
             if not token_at:
                 by_reading, pos = {}, 0
                 for k, tok in enumerate(analysis.tokens):
@@ -462,8 +462,21 @@ class CrisisScreen:
                     pos += len(tok.reading)
                 token_at.extend((by_reading, {tok.start: k for k, tok in enumerate(analysis.tokens)}))
             j = i - read_len - 1
-            k = token_at[0].get(i) if i < read_len else token_at[1].get(where[j]) if 0 <= j < len(where) else None
+            return token_at[0].get(i) if i < read_len else token_at[1].get(where[j]) if 0 <= j < len(where) else None
+
+        def goes_to(i: int) -> bool:
+            """The word read at ``i`` is 行く going somewhere."""
+            k = token_index(i)
             return k is not None and _goes_to(analysis.tokens, k, self._iku_kept_after, self._iku_someones_side)
+
+        def split_from_its_stem(i: int) -> bool:
+            """Sudachi cut a kana word and read its first kana as an interjection: あ|おうと is 会おうと,
+            not 嘔吐."""
+            k = token_index(i)
+            if not k:
+                return False
+            prev = analysis.tokens[k - 1]
+            return prev.pos == "感動詞" and len(prev.surface) == 1 and _KANA_ONLY.match(prev.surface) is not None
 
         def other_word(i: int, end: int, allowed: str | frozenset[str]) -> bool:
             """The reading matched, but the text writes it with other kanji: 行きたい is not 逝きたい."""
@@ -492,7 +505,8 @@ class CrisisScreen:
                     if not ((i == 0 or not (stream[i - 1].isascii() and stream[i - 1].isalnum())) and
                             (end == len(stream) or not (stream[end].isascii() and stream[end].isalnum()))):
                         continue
-                elif (term.kana_only or not is_text) and starts is not None and i not in starts:
+                elif (term.kana_only or not is_text) and starts is not None and (
+                        i not in starts or split_from_its_stem(i)):
                     continue
                 if not is_text and other_word(i, end, term.text):
                     continue

@@ -152,6 +152,13 @@ def test_kana_iki_of_breath_is_no_going(fuji_router, text):
     assert hit is not None and hit.kind == "emergency"
 
 
+@pytest.mark.sudachi
+def test_a_kana_word_cut_from_its_first_kana_is_not_the_term(fuji_router):
+    assert fuji_router.screen("むすこは だれとも あおうとしません") is None     # あ|おうと: 会おうと
+    hit = fuji_router.screen("あかちゃんが なんども おうとしてる")             # 嘔吐
+    assert hit is not None and hit.kind == "medical_child"
+
+
 # --- the probe set: our own crisis phrasings and near-misses (never the golden sentences) ----------
 PROBE = Path(__file__).parent / "data" / "crisis_probe.tsv"
 
