@@ -159,6 +159,13 @@ def test_a_kana_word_cut_from_its_first_kana_is_not_the_term(fuji_router):
     assert hit is not None and hit.kind == "medical_child"
 
 
+@pytest.mark.sudachi
+def test_kana_asks_to_be_heard_as_the_kanji_terms_do(fuji_router):
+    assert fuji_router.screen("はなしを きいて もらえて よかったです") is None   # thanks, as 話を聞いてもらえて
+    hit = fuji_router.screen("はなしをきいてほしい")                            # as 話を聞いてほしい
+    assert hit is not None and hit.kind == "child"
+
+
 # --- the probe set: our own crisis phrasings and near-misses (never the golden sentences) ----------
 PROBE = Path(__file__).parent / "data" / "crisis_probe.tsv"
 
