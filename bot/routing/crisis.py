@@ -12,6 +12,7 @@ Each kind maps to the catalogue's crisis lines by their ``kinds``, verified line
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,18 @@ def _squeeze(text: str) -> tuple[str, list[int]]:
         out.append(ch)
         where.append(i)
     return "".join(out).translate(_SMALL), where
+
+
+@functools.lru_cache(maxsize=16)
+def _unspaced(text: str) -> tuple[str, tuple[int, ...]]:
+    """``text`` without its spaces, and for each offset in ``text`` (and its end) the number of spaces
+    before it: offset i in ``text`` is ``i - shift[i]`` in the result."""
+    shift, n = [], 0
+    for ch in text:
+        shift.append(n)
+        n += ch == " "
+    shift.append(n)
+    return text.replace(" ", ""), tuple(shift)
 
 
 _PASSIVE = re.compile(r"(られ|かれ|され|けられ|ばれ|まれ|たれ)")
@@ -341,8 +354,12 @@ class CrisisScreen:
         """Negated, hypothetical, learning, fiction, hyperbole, a past that is over or a false alarm.
 
         ``kana``: the stream is kana (the reading, or an inquiry typed without kanji), so the kana
-        readings of the suppressor words apply too.
+        readings of the suppressor words apply too. Spaces are read out of the stream first: the
+        suppressor words are written without them (しにたいとまでは おもわない is とまでは思わない).
         """
+        if " " in stream:
+            stream, shift = _unspaced(stream)
+            start, end = start - shift[start], end - shift[end]
         rest = stream[end:end + 16].lstrip(_SKIP_AFTER)
         if self._suffix.starts(rest, kana):
             return True

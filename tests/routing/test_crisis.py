@@ -166,6 +166,16 @@ def test_kana_asks_to_be_heard_as_the_kanji_terms_do(fuji_router):
     assert hit is not None and hit.kind == "child"
 
 
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text, crisis", [
+    ("むかしは きえたいって おもってたけど いまは げんき", False),   # a past that is over, words spaced
+    ("むかしは きえたいって おもってたけど いまも つらい", True),     # ... and one that is not
+    ("前 は 死にたい と 思った こと も ある けど 今 は 大丈夫", False),
+    ("ずっと しにたいと おもってる", True)])
+def test_spaces_between_words_do_not_hide_what_follows_a_sign(fuji_router, text, crisis):
+    assert (fuji_router.screen(text) is not None) is crisis
+
+
 # --- the probe set: our own crisis phrasings and near-misses (never the golden sentences) ----------
 PROBE = Path(__file__).parent / "data" / "crisis_probe.tsv"
 
