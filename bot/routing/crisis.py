@@ -286,6 +286,7 @@ class CrisisScreen:
         self._window = int(data.get("prefix_window", 20))
         self._past_markers = forms(data.get("past_markers", ()), normalise, read)
         self._short = int(data.get("short_message", 0))
+        self._short_kana = int(data.get("short_message_kana", self._short))
         self._urgent = forms(data.get("urgent", ()), normalise, read)
         self._urgent_not = tuple(normalise(w) for w in data.get("urgent_not", ()))
         # a euphemism cancelled by a benign cause before it in its clause (仕事を終わりにしたい)
@@ -670,7 +671,8 @@ class CrisisScreen:
             seen.extend(o.term.text for o in found if o not in occ)
         strong = [o for o in occ if not o.term.weak]
         signs = [o for o in occ if not o.term.companion]
-        if not strong and not (signs and self._weak_add_up(occ)) and not (signs and len(norm) <= self._short):
+        short = len(norm.replace(" ", "")) <= (self._short_kana if kana_msg else self._short)
+        if not strong and not (signs and self._weak_add_up(occ)) and not (signs and short):
             rest = norm
             for o in signs:           # the urgency must be said besides the sign (学校に行くのが怖い is one)
                 rest = rest.replace(o.term.text, "")

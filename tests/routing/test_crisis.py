@@ -176,6 +176,13 @@ def test_spaces_between_words_do_not_hide_what_follows_a_sign(fuji_router, text,
     assert (fuji_router.screen(text) is not None) is crisis
 
 
+@pytest.mark.sudachi
+def test_a_weak_sign_typed_in_kana_weighs_what_it_weighs_in_kanji(fuji_router):
+    assert fuji_router.screen("こそだての ことで はなしを きいてほしいです") is None   # as 子育てのことで話を…
+    hit = fuji_router.screen("ﾀｽｹﾃ ｸﾀﾞｻｲ")        # short in kana as 助けて下さい is short in kanji
+    assert hit is not None
+
+
 # --- the probe set: our own crisis phrasings and near-misses (never the golden sentences) ----------
 PROBE = Path(__file__).parent / "data" / "crisis_probe.tsv"
 
