@@ -44,6 +44,12 @@ def _squeeze(text: str) -> tuple[str, list[int]]:
     return "".join(out).translate(_SMALL), where
 
 
+def _written_in_kana(text: str, start: int, end: int) -> bool:
+    """The sign at ``text[start:end]`` is typed without kanji: the words around it are read in kana
+    too (しにたいとまでは おもわない in a message that has 仕事 in it)."""
+    return _KANJI.search(text, start, end) is None
+
+
 @functools.lru_cache(maxsize=16)
 def _unspaced(text: str) -> tuple[str, tuple[int, ...]]:
     """``text`` without its spaces, and for each offset in ``text`` (and its end) the number of spaces
@@ -543,7 +549,8 @@ class CrisisScreen:
                         while j >= 0:
                             read_spans.append((j, j + len(term.reading)))
                             j = reading.find(term.reading, j + 1)
-                if suppressed(stream, i, end, kana_msg or not is_text, term.text, term.kind):
+                if suppressed(stream, i, end, kana_msg or not is_text or _written_in_kana(stream, i, end),
+                              term.text, term.kind):
                     continue
                 found.append(Occurrence(term, self._kind(term, stream, i, end), (0 if is_text else 1, i, end)))
                 hit_terms.add(term.text)
@@ -562,7 +569,7 @@ class CrisisScreen:
                 i, end = tok.start, tok.start + len(tok.surface)
                 if any(j >= 0 and j <= i < j + len(t) for t, j in spans):
                     continue               # inside a lexicon term already found
-                if suppressed(norm, i, end, kana_msg, term.text, term.kind):
+                if suppressed(norm, i, end, kana_msg or _written_in_kana(norm, i, end), term.text, term.kind):
                     continue
                 found.append(Occurrence(term, self._kind(term, norm, i, end), (0, i, end)))
                 hit_terms.add(term.text)
@@ -639,7 +646,8 @@ class CrisisScreen:
                     continue
                 start = toks[i].start
                 end = toks[j].start + len(toks[j].surface)
-                if start >= len(norm) or suppressed(norm, start, end, kana_msg, term.text, term.kind):
+                if start >= len(norm) or suppressed(norm, start, end, kana_msg or _written_in_kana(norm, start, end),
+                                                    term.text, term.kind):
                     continue
                 out.append(Occurrence(term, self._kind(term, norm, start, end), (0, start, end)))
                 hit_terms.add(term.text)

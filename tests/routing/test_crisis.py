@@ -183,6 +183,15 @@ def test_a_weak_sign_typed_in_kana_weighs_what_it_weighs_in_kanji(fuji_router):
     assert hit is not None
 
 
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text, crisis", [
+    ("しにたいとまでは おもわないけど 仕事が つらい", False),   # a kana sign in a message with kanji:
+    ("病院で けいれんじゃないって いわれた", False),             # the words around it are read in kana
+    ("しにたいと ずっと おもってる。仕事も つらい", True)])
+def test_a_sign_typed_in_kana_is_read_with_the_kana_words_around_it(fuji_router, text, crisis):
+    assert (fuji_router.screen(text) is not None) is crisis
+
+
 # --- the probe set: our own crisis phrasings and near-misses (never the golden sentences) ----------
 PROBE = Path(__file__).parent / "data" / "crisis_probe.tsv"
 
