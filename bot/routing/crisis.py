@@ -198,7 +198,8 @@ def _word_spans(analysis: Analysis | None) -> _WordSpans:
     return kata, latin, written
 
 
-def _goes_to(tokens: Sequence[Token], k: int, kept_after: frozenset[str], someones_side: frozenset[str]) -> bool:
+def _goes_to(tokens: Sequence[Token], k: int, kept_after: frozenset[str],
+             someones_side: frozenset[str]) -> bool:
     """Token ``k`` (read いき…) is 行く going somewhere, not 逝く, as when written with 行: after て/で
     (the auxiliary ていく: がんばって いきたい); after a noun, with or without に/へ (こうえんに いきたい,
     かいもの いきたい); after a verb with に (ききに いきたい). Spaces between words are skipped. Not
@@ -254,6 +255,7 @@ class CrisisScreen:
                                   kind, t in weak, t in by_ctx, kana_only, bool(_ASCII_WORD.match(t))))
         self.terms = tuple(sorted(terms, key=lambda x: -len(x.text)))
         iku = data.get("kana_iku", {})
+        self._iku_kanji = str(iku.get("kanji", ""))     # "" : the rule is off
         self._iku_kept_after = frozenset(str(w) for w in iku.get("kept_after", ()))
         self._iku_someones_side = frozenset(str(w) for w in iku.get("someones_side", ()))
         self.sequences = tuple(
@@ -486,12 +488,15 @@ class CrisisScreen:
                     pos += len(tok.reading)
                 token_at.extend((by_reading, {tok.start: k for k, tok in enumerate(analysis.tokens)}))
             j = i - read_len - 1
-            return token_at[0].get(i) if i < read_len else token_at[1].get(where[j]) if 0 <= j < len(where) else None
+            if i < read_len:
+                return token_at[0].get(i)
+            return token_at[1].get(where[j]) if 0 <= j < len(where) else None
 
         def goes_to(i: int) -> bool:
             """The word read at ``i`` is 行く going somewhere."""
             k = token_index(i)
-            return k is not None and _goes_to(analysis.tokens, k, self._iku_kept_after, self._iku_someones_side)
+            return k is not None and _goes_to(analysis.tokens, k, self._iku_kept_after,
+                                              self._iku_someones_side)
 
         def split_from_its_stem(i: int) -> bool:
             """Sudachi cut a kana word and read its first kana as an interjection: あ|おうと is 会おうと,
@@ -537,8 +542,8 @@ class CrisisScreen:
                 if (not is_text and starts is not None and _KANJI_WORD.fullmatch(term.text) and end < len(stream)
                         and stream[end] != "\n" and end not in starts):
                     continue           # a word in kanji read inside a longer word: こう|いしょう holds no 遺書
-                if not is_text and i and needle.startswith("いき") and (
-                        stream[i - 1] in "てで" or "逝" in term.text and goes_to(i)):
+                if not is_text and i and needle.startswith("いき") and (stream[i - 1] in "てで" or (
+                        self._iku_kanji and self._iku_kanji in term.text and goes_to(i))):
                     continue           # 行く, not 逝く: the auxiliary ていく (慣れていきたい, がんばって いきたい),
                     #                    or going to a place (こうえんに いきたい); 息 is another word
                     #                    (おばあちゃん いきしてない)
@@ -646,8 +651,8 @@ class CrisisScreen:
                     continue
                 start = toks[i].start
                 end = toks[j].start + len(toks[j].surface)
-                if start >= len(norm) or suppressed(norm, start, end, kana_msg or _written_in_kana(norm, start, end),
-                                                    term.text, term.kind):
+                kana = kana_msg or _written_in_kana(norm, start, end)
+                if start >= len(norm) or suppressed(norm, start, end, kana, term.text, term.kind):
                     continue
                 out.append(Occurrence(term, self._kind(term, norm, start, end), (0, start, end)))
                 hit_terms.add(term.text)
