@@ -245,14 +245,23 @@ class Router:
     def screen(self, text: str) -> CrisisHit | None:
         """The crisis screen alone (normalise + one tokeniser pass + lexicon)."""
         norm = self.normalise(text)
-        return self.screener.screen(norm, self._analyse(norm))
+        return self._screen(norm, self._analyse(norm))
+
+    def _screen(self, norm: str, analysis: Analysis, seen: list[str] | None = None) -> CrisisHit | None:
+        """The crisis screen. A message typed all in katakana (ﾓｳｼﾆﾀｲ, from phones that write no
+        hiragana) is screened in hiragana: Sudachi reads a katakana run as one unknown word, and a sign
+        inside it would cut that word (モウ|シニタイ)."""
+        if _KATA_MESSAGE.fullmatch(norm) and _KATA.search(norm):
+            norm = to_hiragana(norm)
+            analysis = self._analyse(norm)
+        return self.screener.screen(norm, analysis, seen)
 
     def _read(self, text: str):
         """Normalise, screen, tokenise, find every literal, expand: what the later stages read."""
         norm = self.normalise(text)
         analysis = self._analyse(norm)
         seen: list[str] = []      # crisis words the lexicon read and set aside (死ぬほど眠い)
-        hit = self.screener.screen(norm, analysis, seen)
+        hit = self._screen(norm, analysis, seen)
         glossary = self.normalise.english
         english = glossary.words(norm) if glossary is not None and is_english(norm) else None
         if english is not None:
@@ -674,6 +683,7 @@ def _elder_roles(data, normalise: Normaliser) -> tuple:
 
 
 _KATA = re.compile(r"[\u30a1-\u30faー]")
+_KATA_MESSAGE = re.compile(r"[^\u3041-\u309f\u3400-\u9fff々]*")   # no hiragana, no kanji
 
 
 def _inside_katakana(text: str, a: int, b: int) -> bool:

@@ -192,6 +192,16 @@ def test_a_sign_typed_in_kana_is_read_with_the_kana_words_around_it(fuji_router,
     assert (fuji_router.screen(text) is not None) is crisis
 
 
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text, kind", [("ﾓｳｼﾆﾀｲ", "suicide"),          # one katakana run: モウ|シニタイ
+                                        ("ｵｯﾄﾆﾅｸﾞﾗﾚﾀ", "dv"),
+                                        ("ｼﾞｭｳﾐﾝﾋｮｳ ﾄﾘﾀｲ", None)])
+def test_a_message_typed_all_in_katakana_is_screened_as_kana(fuji_router, text, kind):
+    hit = fuji_router.screen(text)
+    assert (hit.kind if hit else None) == kind
+    assert (fuji_router.route(text).outcome.value == "crisis") is (kind is not None)
+
+
 # --- the probe set: our own crisis phrasings and near-misses (never the golden sentences) ----------
 PROBE = Path(__file__).parent / "data" / "crisis_probe.tsv"
 
