@@ -516,9 +516,15 @@ class CrisisScreen:
         for stream, index, starts, is_text in ((text, self._text_index, token_starts, True),
                                                (reading, self._reading_index, reading_starts, False)):
             taken_until = -1
+            copy_from = (len(norm) if is_text else read_len) + 1     # where the squeezed copy starts
+            judged: set[str] = set()       # terms judged (kept or suppressed) before the copy
             for i, needle, term in index.finditer(stream):
                 if term.text in hit_terms or i + len(needle) <= taken_until:
                     continue           # inside a longer term found here (待ち伏せ reaching past 家の前で待 is not)
+                if i >= copy_from and term.text in judged:
+                    continue           # the squeezed copy finds what spaces and marks hid; it does not judge
+                    #                    again a word already judged (にゅーすで ぎゃくたい: the copy's にゅすで
+                    #                    is no frame)
                 if not is_text and (term.text in seen_on_text or any(term.text in h for h in hit_terms)):
                     continue           # already found, in a longer form, on the text
                 if not is_text and any(a < i + len(needle) and i < b for a, b in read_spans):
@@ -547,6 +553,8 @@ class CrisisScreen:
                     continue           # 行く, not 逝く: the auxiliary ていく (慣れていきたい, がんばって いきたい),
                     #                    or going to a place (こうえんに いきたい); 息 is another word
                     #                    (おばあちゃん いきしてない)
+                if i < copy_from:
+                    judged.add(term.text)
                 if is_text:               # the text decides for these words, kept or suppressed
                     seen_on_text.add(term.text)
                     if term.reading:

@@ -202,6 +202,15 @@ def test_a_message_typed_all_in_katakana_is_screened_as_kana(fuji_router, text, 
     assert (fuji_router.route(text).outcome.value == "crisis") is (kind is not None)
 
 
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text, crisis", [
+    ("にゅーすでぎゃくたいのじけんをみてかなしくなった", False),   # the squeezed copy's にゅすで is no frame,
+    ("いしき ない", True),                                          # but the copy still finds hidden words
+    ("もう しにたーい", True)])
+def test_the_squeezed_copy_does_not_judge_again_a_word_the_text_showed(fuji_router, text, crisis):
+    assert (fuji_router.screen(text) is not None) is crisis
+
+
 # --- the probe set: our own crisis phrasings and near-misses (never the golden sentences) ----------
 PROBE = Path(__file__).parent / "data" / "crisis_probe.tsv"
 
