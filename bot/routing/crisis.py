@@ -692,8 +692,7 @@ class CrisisScreen:
             seen.extend(o.term.text for o in found if o not in occ)
         strong = [o for o in occ if not o.term.weak]
         signs = [o for o in occ if not o.term.companion]
-        short = len(norm.replace(" ", "")) <= (self._short_kana if kana_msg else self._short)
-        if not strong and not (signs and self._weak_add_up(occ)) and not (signs and short):
+        if not strong and not (signs and (self._weak_add_up(occ) or self._short_message(norm, kana_msg))):
             rest = norm
             for o in signs:           # the urgency must be said besides the sign (学校に行くのが怖い is one)
                 rest = rest.replace(o.term.text, "")
@@ -709,6 +708,11 @@ class CrisisScreen:
                                  for o in deciding) else ""
         return CrisisHit(kind=kinds[0], terms=tuple(dict.fromkeys(o.term.text for o in occ)),
                          line_ids=self.lines_for(kinds + others), doubt=doubt)
+
+    def _short_message(self, norm: str, kana: bool) -> bool:
+        """Short enough for one weak sign to count: spaces not counted, and a message typed without
+        kanji may be longer (はなしをきいてほしい as 話を聞いてほしい)."""
+        return len(norm.replace(" ", "")) <= (self._short_kana if kana else self._short)
 
     def _settled_after(self, o: Occurrence, norm: str, reading: str, kana: bool) -> bool:
         """After this sign the message says the matter is settled now (今は元気, 解決しています,
