@@ -306,6 +306,10 @@ class CrisisScreen:
         self._english_denial = re.compile(str(denial)) if denial else None
         self._kind_frames = {str(k): forms(v, normalise, read) for k, v in (data.get("kind_frames") or {}).items()}
         self._kind_suffix = {str(k): forms(v, normalise, read) for k, v in (data.get("kind_suffix") or {}).items()}
+        laugh = data.get("laugh_after") or {}
+        self._laugh_kinds = frozenset(str(k) for k in laugh.get("kinds", ()))
+        self._laugh = forms(laugh.get("marks", ()), normalise, read)
+        self._laugh_ending = re.compile(rf"[\u3041-\u3096ー]{{0,{int(laugh.get('ending', 0))}}}")
         # regular expressions over the hiragana reading (any script, any conjugation): しに(たい|たか|てえ)…
         self.patterns = tuple(
             Pattern(Term(str(q["name"]), "", q["kind"], bool(q.get("weak") or q.get("companion")),
@@ -375,6 +379,8 @@ class CrisisScreen:
         kind_suffix = self._kind_suffix.get(kind)     # 倒れたらと思うと: a fall imagined, not one told
         if kind_suffix is not None and kind_suffix.starts(rest, kana):
             return True
+        if kind in self._laugh_kinds and self._laughed(rest, kana):
+            return True
         clause = _CLAUSE_END.split(stream[end:end + 40], maxsplit=1)[0]
         if self._near.within(clause, kana) and not self._suspect.within(clause, kana):
             return True
@@ -407,6 +413,11 @@ class CrisisScreen:
             sentence = stream[sent_start:sent_end_m.start() if sent_end_m else len(stream)]
             return not self._present.within(sentence, kana)
         return False
+
+    def _laughed(self, rest: str, kana: bool) -> bool:
+        """A laugh mark right after the word, its ending (るw: the term 殺され is a stem) allowed."""
+        ending = self._laugh_ending.match(rest)
+        return any(self._laugh.starts(rest[i:], kana) for i in range(len(ending.group()) + 1 if ending else 1))
 
     def _kind(self, term: Term, stream: str, start: int, end: int | None = None) -> str:
         if not term.by_context:

@@ -504,3 +504,15 @@ def test_a_calm_word_negated_or_followed_by_fear_casts_no_doubt(fuji_router, tex
 ])
 def test_the_squeezed_copy_and_where_each_letter_came_from(text, squeezed, where):
     assert _squeeze(text) == (squeezed, where)
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", ["残業ばかりで上司に殺されるw", "シフト入れすぎ、店長まじころす笑", "部長に殺される😂 今週も締め切り"])
+def test_a_laugh_right_after_a_threat_is_a_joke(fuji_router, text):
+    assert fuji_router.screen(text) is None
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", ["知らない男に殺される、助けて", "殺されるかもしれない。笑えない"])
+def test_a_threat_without_a_laugh_right_after_it_still_alarms(fuji_router, text):
+    assert fuji_router.screen(text) is not None
