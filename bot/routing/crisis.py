@@ -233,6 +233,20 @@ def _goes_to(tokens: Sequence[Token], k: int, kept_after: frozenset[str],
     return True
 
 
+def _token_at(analysis: Analysis, span: tuple[int, int, int]) -> int | None:
+    """The token a sign starts in, by its span on the text (0) or on the reading (1); None for the
+    squeezed copy, past the end of the stream."""
+    stream, a, _b = span
+    pos = 0
+    for k, tok in enumerate(analysis.tokens):
+        start = tok.start if stream == 0 else pos
+        end = start + (len(tok.surface) if stream == 0 else len(tok.reading))
+        if start <= a < end:
+            return k
+        pos += len(tok.reading)
+    return None
+
+
 class CrisisScreen:
     """Built once from data/crisis.yaml and the catalogue's crisis lines; ``screen()`` is pure."""
 
@@ -306,6 +320,11 @@ class CrisisScreen:
         self._english_denial = re.compile(str(denial)) if denial else None
         self._kind_frames = {str(k): forms(v, normalise, read) for k, v in (data.get("kind_frames") or {}).items()}
         self._kind_suffix = {str(k): forms(v, normalise, read) for k, v in (data.get("kind_suffix") or {}).items()}
+        dated = data.get("medical_dated") or {}
+        self._dated_kinds = frozenset(str(k) for k in dated.get("kinds", ()))
+        self._dated = forms(dated.get("markers", ()), normalise, read)
+        self._since = forms(dated.get("since", ()), normalise, read)
+        self._dated_now = frozenset(str(w) for w in dated.get("now", ()))     # words: いま is in しまいました
         laugh = data.get("laugh_after") or {}
         self._laugh_kinds = frozenset(str(k) for k in laugh.get("kinds", ()))
         self._laugh = forms(laugh.get("marks", ()), normalise, read)
@@ -699,6 +718,9 @@ class CrisisScreen:
                 self._calm_now(o, norm, reading, kana_msg) and not_going_on(o))]
         if occ and self._medical_resolved.within(norm, kana_msg):
             occ = [o for o in occ if not o.kind.startswith("medical")]   # "頭を打ったけど異常なし"
+        if occ and self._dated_kinds and self._dated.within(norm, kana_msg):   # 去年お風呂で倒れてから
+            occ = [o for o in occ if o.kind not in self._dated_kinds or not (
+                self._dated_before(o, analysis, kana_msg) and not_going_on(o))]
         if seen is not None:      # told as over (昔は…今は元気), or a medical event said to be resolved
             seen.extend(o.term.text for o in found if o not in occ)
         strong = [o for o in occ if not o.term.weak]
@@ -724,6 +746,32 @@ class CrisisScreen:
         """Short enough for one weak sign to count: spaces not counted, and a message typed without
         kanji may be longer (はなしをきいてほしい as 話を聞いてほしい)."""
         return len(norm.replace(" ", "")) <= (self._short_kana if kana else self._short)
+
+    def _dated_before(self, o: Occurrence, analysis: Analysis | None, kana: bool) -> bool:
+        """A date a month or more ago comes before the sign in its sentence, starts no span (先月から),
+        and no past tense closes a clause between them (去年転んだ母が、トイレで倒れて: 転んだ is dated,
+        not 倒れて); and the sentence tells nothing recent (今朝), present (また, 今も) or now (いま). Read on
+        the text, the sign placed there by its first word (a sign found on the reading too)."""
+        k = _token_at(analysis, o.span) if analysis is not None else None
+        if k is None:
+            return False
+        toks, text = analysis.tokens, analysis.text
+        a = toks[k].start
+        start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, a)), default=0)
+        end_m = _SENTENCE_END.search(text, a)
+        sentence = text[start:end_m.start() if end_m else len(text)]
+        if self._recent.within(sentence, kana) or self._present.within(sentence, kana):
+            return False
+        end = end_m.start() if end_m else len(text)
+        if any(t.norm in self._dated_now or t.surface in self._dated_now
+               for t in toks if start <= t.start < end):
+            return False
+        dates = list(self._dated.finditer(text, kana, start))
+        dates = [m for m in dates if m.end() <= a]
+        if not dates or any(self._since.starts(text[m.end():], kana) for m in dates):
+            return False
+        last = dates[-1].end()
+        return not any(t.pos == "助動詞" and t.norm == "た" for t in toks[:k] if t.start >= last)
 
     def _settled_after(self, o: Occurrence, norm: str, reading: str, kana: bool) -> bool:
         """After this sign the message says the matter is settled now (今は元気, 解決しています,

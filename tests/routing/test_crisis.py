@@ -474,7 +474,7 @@ def test_harm_that_goes_on_is_not_told_as_over(fuji_router, text):
 def test_an_alarm_told_as_settled_is_set_aside_only_when_the_model_agrees(fuji_router):
     """Written for this test. The lexicon marks both as settled (a calm word follows every sign, told
     in the past); the learned model reads the fall that is over as no crisis, and the pills as one."""
-    over = "去年、父が階段で倒れて救急車を呼びました。今はすっかり元気です。介護保険の申請はどこでしますか"
+    over = "この前、父が階段で倒れて救急車を呼びました。今はすっかり元気です。介護保険の申請はどこでしますか"
     pills = "妻が薬を大量に飲んだ。本人は大丈夫と言っている"
     assert fuji_router.screen(over).doubt == "settled"
     assert fuji_router.screen(pills).doubt == "settled"
@@ -515,4 +515,20 @@ def test_a_laugh_right_after_a_threat_is_a_joke(fuji_router, text):
 @pytest.mark.sudachi
 @pytest.mark.parametrize("text", ["知らない男に殺される、助けて", "殺されるかもしれない。笑えない"])
 def test_a_threat_without_a_laugh_right_after_it_still_alarms(fuji_router, text):
+    assert fuji_router.screen(text) is not None
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", ["じいちゃんが去年お風呂で倒れてから、お風呂はデイだけにしてる",
+                                  "父は先月転んで骨折してから家の中でも歩くのがやっとです",
+                                  "去年の冬、息子がけいれんを起こして救急車を呼びました。予防接種の相談をしたいです"])
+def test_a_medical_emergency_dated_a_month_ago_is_a_history(fuji_router, text):
+    assert fuji_router.screen(text) is None
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", ["去年も倒れたけど、今朝また風呂場で倒れて動かない",       # recent, again
+                                  "先月から父がトイレで倒れてばかりいる",                    # a span that goes on
+                                  "去年転んだ母が、いまトイレで倒れて動けない"])              # now
+def test_a_dated_emergency_told_as_now_or_going_on_still_alarms(fuji_router, text):
     assert fuji_router.screen(text) is not None
