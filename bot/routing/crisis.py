@@ -325,6 +325,10 @@ class CrisisScreen:
         self._dated = forms(dated.get("markers", ()), normalise, read)
         self._since = forms(dated.get("since", ()), normalise, read)
         self._dated_now = frozenset(str(w) for w in dated.get("now", ()))     # words: いま is in しまいました
+        heard = data.get("heard_of") or {}
+        self._heard_kinds = frozenset(str(k) for k in heard.get("kinds", ()))
+        self._heard_said = forms(heard.get("said", ()), normalise, read)
+        self._heard_if = forms(heard.get("if", ()), normalise, read)
         laugh = data.get("laugh_after") or {}
         self._laugh_kinds = frozenset(str(k) for k in laugh.get("kinds", ()))
         self._laugh = forms(laugh.get("marks", ()), normalise, read)
@@ -403,6 +407,8 @@ class CrisisScreen:
         clause = _CLAUSE_END.split(stream[end:end + 40], maxsplit=1)[0]
         if self._near.within(clause, kana) and not self._suspect.within(clause, kana):
             return True
+        if kind in self._heard_kinds and self._heard_of(clause, kana):
+            return True
         if self._past.starts(rest, kana) and self._resolved.within(stream[end:], kana):
             return True
         # a false alarm told in the same sentence, or a story's end in the next one ("…と思ったら、
@@ -432,6 +438,11 @@ class CrisisScreen:
             sentence = stream[sent_start:sent_end_m.start() if sent_end_m else len(stream)]
             return not self._present.within(sentence, kana)
         return False
+
+    def _heard_of(self, clause: str, kana: bool) -> bool:
+        """The sign's clause ends as something heard, after an if (刺されたら死ぬって聞く)."""
+        said = self._heard_said.first(clause, kana)
+        return said > 0 and self._heard_if.within(clause[:said], kana)
 
     def _laughed(self, rest: str, kana: bool) -> bool:
         """A laugh mark right after the word, its ending (るw: the term 殺され is a stem) allowed."""

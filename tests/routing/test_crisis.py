@@ -532,3 +532,16 @@ def test_a_medical_emergency_dated_a_month_ago_is_a_history(fuji_router, text):
                                   "去年転んだ母が、いまトイレで倒れて動けない"])              # now
 def test_a_dated_emergency_told_as_now_or_going_on_still_alarms(fuji_router, text):
     assert fuji_router.screen(text) is not None
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", ["庭にハチの巣がある。刺されたら死ぬって聞くし、駆除をお願いしたい",
+                                  "お風呂で溺れるのは一瞬と聞きました。気をつけることはありますか"])
+def test_a_danger_heard_of_after_an_if_is_general_knowledge(fuji_router, text):
+    assert fuji_router.screen(text) is None
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", ["隣の奥さんが夫に殴られたって聞いた", "子どもが溺れた、と聞いて今病院に向かってます"])
+def test_a_harm_heard_of_without_an_if_still_alarms(fuji_router, text):
+    assert fuji_router.screen(text) is not None
