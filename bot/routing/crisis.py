@@ -329,6 +329,9 @@ class CrisisScreen:
         self._heard_kinds = frozenset(str(k) for k in heard.get("kinds", ()))
         self._heard_said = forms(heard.get("said", ()), normalise, read)
         self._heard_if = forms(heard.get("if", ()), normalise, read)
+        strain = data.get("strain_cause") or {}
+        self._strain_kind = str(strain.get("kind", ""))
+        self._strain_cause = self._kind_frames.get(self._strain_kind) if strain.get("anywhere") else None
         laugh = data.get("laugh_after") or {}
         self._laugh_kinds = frozenset(str(k) for k in laugh.get("kinds", ()))
         self._laugh = forms(laugh.get("marks", ()), normalise, read)
@@ -727,6 +730,10 @@ class CrisisScreen:
         if occ and self._calm.within(norm, kana_msg):               # …今は落ち着いて暮らしています
             occ = [o for o in occ if o.kind in _NOT_CALMED or not (
                 self._calm_now(o, norm, reading, kana_msg) and not_going_on(o))]
+        if occ and self._strain_cause is not None and self._strain_cause.frames(norm, kana_msg):
+            # strain with its cause named anywhere in the message (産後3ヶ月。わけもなく涙が出る) is the
+            # desk's: a weak sign of distress alone is set aside; a strong one (消えたい) stays
+            occ = [o for o in occ if not (o.kind == self._strain_kind and o.term.weak)]
         if occ and self._medical_resolved.within(norm, kana_msg):
             occ = [o for o in occ if not o.kind.startswith("medical")]   # "頭を打ったけど異常なし"
         if occ and self._dated_kinds and self._dated.within(norm, kana_msg):   # 去年お風呂で倒れてから

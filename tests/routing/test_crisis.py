@@ -545,3 +545,17 @@ def test_a_danger_heard_of_after_an_if_is_general_knowledge(fuji_router, text):
 @pytest.mark.parametrize("text", ["隣の奥さんが夫に殴られたって聞いた", "子どもが溺れた、と聞いて今病院に向かってます"])
 def test_a_harm_heard_of_without_an_if_still_alarms(fuji_router, text):
     assert fuji_router.screen(text) is not None
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", ["産後3ヶ月。わけもなく涙が出る日がある。来月の家賃が心配です",
+                                  "介護を始めて3年。最近は不安で夜も眠れない",
+                                  "借金の返済が続いています。毎日つらくて誰に言えばいいか分からない"])
+def test_distress_with_its_cause_named_in_the_message_is_the_desks(fuji_router, text):
+    assert fuji_router.screen(text) is None
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", ["産後2か月。涙が止まらない。消えたい", "もう限界。何も考えられない。だれか"])
+def test_distress_without_a_cause_or_with_a_strong_sign_still_alarms(fuji_router, text):
+    assert fuji_router.screen(text) is not None
