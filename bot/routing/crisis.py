@@ -177,28 +177,6 @@ def _distinct(occ: Sequence[Occurrence]) -> int:
     return len(texts)
 
 
-def _on_companion(occ: Sequence[Occurrence], analysis: Analysis | None) -> list[Occurrence]:
-    """A sign found on the reading over the same words as a companion found on the text (ちゅうがくせい
-    です: 中学生です on the reading, the young writer's pattern on the text) is placed on the text, so
-    the two count once, as they do in kanji. Other signs keep their stream (a kana message's word found
-    on both streams is judged as before)."""
-    companions = [o.span for o in occ if o.term.companion and o.span[0] == 0]
-    if analysis is None or not companions:
-        return list(occ)
-    out: list[Occurrence] = []
-    for o in occ:
-        stream, a, b = o.span
-        if stream == 1:
-            k1, k2 = _token_at(analysis, (1, a, b)), _token_at(analysis, (1, max(a, b - 1), b))
-            if k1 is not None and k2 is not None:
-                last = analysis.tokens[k2]
-                start, end = analysis.tokens[k1].start, last.start + len(last.surface)
-                if any(st < end and start < e for _s, st, e in companions):
-                    o = Occurrence(o.term, o.kind, (0, start, end))
-        out.append(o)
-    return out
-
-
 _WordSpans = tuple[list[tuple[int, int]], list[tuple[int, int]], list[tuple[int, int, str]]]
 
 
@@ -765,8 +743,7 @@ class CrisisScreen:
             seen.extend(o.term.text for o in found if o not in occ)
         strong = [o for o in occ if not o.term.weak]
         signs = [o for o in occ if not o.term.companion]
-        if not strong and not (signs and (self._weak_add_up(_on_companion(occ, analysis))
-                                          or self._short_message(norm, kana_msg))):
+        if not strong and not (signs and (self._weak_add_up(occ) or self._short_message(norm, kana_msg))):
             rest = norm
             for o in signs:           # the urgency must be said besides the sign (学校に行くのが怖い is one)
                 rest = rest.replace(o.term.text, "")

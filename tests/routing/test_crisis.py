@@ -559,16 +559,3 @@ def test_distress_with_its_cause_named_in_the_message_is_the_desks(fuji_router, 
 @pytest.mark.parametrize("text", ["産後2か月。涙が止まらない。消えたい", "もう限界。何も考えられない。だれか"])
 def test_distress_without_a_cause_or_with_a_strong_sign_still_alarms(fuji_router, text):
     assert fuji_router.screen(text) is not None
-
-
-@pytest.mark.sudachi
-@pytest.mark.parametrize("kana, kanji, alarms", [
-    ("ちゅうがくせいの むすこが よる おそくまで かえってこない", "中学生の息子が夜遅くまで帰ってこない", False),
-    ("ちゅうがくせいです。いもうとの ことで そうだんが あります", "中学生です。妹のことで相談があります", False),
-    ("ちゅうがくせい、だれにも いえない なやみが ある", "中学生、誰にも言えない悩みがある", True),
-    ("しょうがくせいです。いえのことで だれかに はなしを きいてほしいです",
-     "小学生です。家のことで誰かに話を聞いてほしいです", True),
-])
-def test_a_school_year_in_kana_weighs_what_it_weighs_in_kanji(fuji_router, kana, kanji, alarms):
-    # 中学生 alone is no sign (a parent writes it); 中学生です / だけど is a young writer's: in kana too
-    assert (fuji_router.screen(kana) is not None) == (fuji_router.screen(kanji) is not None) == alarms
