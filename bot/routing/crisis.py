@@ -307,6 +307,7 @@ class CrisisScreen:
         self._settled_not = tuple(normalise(w) for w in data.get("settled_not", ()))
         self._window = int(data.get("prefix_window", 20))
         self._past_markers = forms(data.get("past_markers", ()), normalise, read)
+        self._since_then = forms(data.get("since", ()), normalise, read)
         self._short = int(data.get("short_message", 0))
         self._short_kana = int(data.get("short_message_kana", self._short))
         self._urgent = forms(data.get("urgent", ()), normalise, read)
@@ -815,16 +816,23 @@ class CrisisScreen:
         tense = self._tense(o, analysis)
         if tense == "attempt":
             return self._told_when(o, analysis, kana)
+        if tense == "going":        # 去年ずっと「死にたい」って言ってて: it went on then, not since (去年から)
+            return self._told_when(o, analysis, kana, not_since=True)
         return tense in ("past", "")
 
-    def _told_when(self, o: Occurrence, analysis: Analysis | None, kana: bool) -> bool:
-        """A past time word (3年前に, 去年, 中学の時) comes before the sign in its sentence."""
+    def _told_when(self, o: Occurrence, analysis: Analysis | None, kana: bool, not_since: bool = False) -> bool:
+        """A past time word (3年前に, 去年, 中学の時) comes before the sign in its sentence; with
+        ``not_since``, one that starts no span up to now (去年から)."""
         if analysis is None or o.span[0] < 0:
             return False
         stream, a, _b = o.span
         src = analysis.text if stream == 0 else analysis.reading
         sent_start = max((m.end() for m in _SENTENCE_END.finditer(src, 0, a)), default=0)
-        return self._past_markers.within(src[sent_start:a], kana or stream == 1)
+        k = kana or stream == 1
+        if not not_since:
+            return self._past_markers.within(src[sent_start:a], k)
+        return any(m.end() <= a and not self._since_then.starts(src[m.end():], k)
+                   for m in self._past_markers.finditer(src, k, sent_start))
 
     @staticmethod
     def _tense(o: Occurrence, analysis: Analysis | None) -> str:

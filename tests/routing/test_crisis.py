@@ -559,3 +559,10 @@ def test_distress_with_its_cause_named_in_the_message_is_the_desks(fuji_router, 
 @pytest.mark.parametrize("text", ["産後2か月。涙が止まらない。消えたい", "もう限界。何も考えられない。だれか"])
 def test_distress_without_a_cause_or_with_a_strong_sign_still_alarms(fuji_router, text):
     assert fuji_router.screen(text) is not None
+
+
+@pytest.mark.sudachi
+def test_a_sign_that_went_on_in_a_past_that_is_over_is_set_aside(fuji_router):
+    assert fuji_router.screen("妹が去年ずっと「死にたい」って言ってて、今は通院してだいぶ落ち着いてる") is None
+    # 去年から: it has gone on since then, up to now
+    assert fuji_router.screen("去年から娘がリストカットしてて、今は少し落ち着いてる") is not None
