@@ -566,3 +566,19 @@ def test_a_sign_that_went_on_in_a_past_that_is_over_is_set_aside(fuji_router):
     assert fuji_router.screen("妹が去年ずっと「死にたい」って言ってて、今は通院してだいぶ落ち着いてる") is None
     # 去年から: it has gone on since then, up to now
     assert fuji_router.screen("去年から娘がリストカットしてて、今は少し落ち着いてる") is not None
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", ["ビルの屋上まで来ちゃった", "いま はしのうえに きた", "踏切の前に来てる。電車の音がする",
+                                  "毎朝ホームに立つと、一歩踏み出せば楽になるかなって思う"])
+def test_being_at_a_high_place_or_a_railway_now_alarms(fuji_router, text):
+    hit = fuji_router.screen(text)
+    assert hit is not None and hit.kind == "suicide"
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", ["屋上で家庭菜園をしたいのですが、区画の貸し出しはありますか",
+                                  "線路沿いの空き家が気になるので、どこに相談したらいいですか",
+                                  "高橋さんと一歩ずつ楽しく体操してます"])
+def test_a_high_place_or_a_railway_in_an_errand_is_no_alarm(fuji_router, text):
+    assert fuji_router.screen(text) is None
