@@ -582,3 +582,18 @@ def test_being_at_a_high_place_or_a_railway_now_alarms(fuji_router, text):
                                   "高橋さんと一歩ずつ楽しく体操してます"])
 def test_a_high_place_or_a_railway_in_an_errand_is_no_alarm(fuji_router, text):
     assert fuji_router.screen(text) is None
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", ["母が昼から帰ってこない。認知症があって携帯も置いていった",
+                                  "祖父が3時間たっても散歩から戻らない", "じいちゃんが散歩に出ていったきり4時間たつ"])
+def test_someone_gone_for_hours_alarms(fuji_router, text):
+    assert fuji_router.screen(text) is not None
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", ["夫は仕事で朝から夜までいない。ワンオペがつらい", "うちの猫が朝から見当たらない",
+                                  "息子が夕方から帰ってこないけど、友達の家にいるって連絡あった",
+                                  "父が夜中に徘徊して家を出ていくことがあり、見守りの登録をしたい"])
+def test_an_absence_that_is_a_habit_a_pet_or_found_again_is_no_alarm(fuji_router, text):
+    assert fuji_router.screen(text) is None
