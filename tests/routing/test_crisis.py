@@ -597,3 +597,14 @@ def test_someone_gone_for_hours_alarms(fuji_router, text):
                                   "父が夜中に徘徊して家を出ていくことがあり、見守りの登録をしたい"])
 def test_an_absence_that_is_a_habit_a_pet_or_found_again_is_no_alarm(fuji_router, text):
     assert fuji_router.screen(text) is None
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text, alarms", [
+    ("1歳の娘を一人で車に残してしまった、鍵が開かない", True),
+    ("3歳と1歳の子どもだけで家にいるみたい。もう夜の11時", True),
+    ("小3の息子がひとりで家にいる時間があるので学童を探しています", False),     # a school child after school
+    ("3歳の子を家に置いてゴミ出しに行くのはダメですか", False),                 # not alone, and asked
+])
+def test_a_small_child_left_alone_alarms_by_its_age(fuji_router, text, alarms):
+    assert (fuji_router.screen(text) is not None) == alarms
