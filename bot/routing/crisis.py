@@ -291,6 +291,7 @@ class CrisisScreen:
                                 for k, v in (data.get("context_passive") or {}).items()}
         forms = self._forms
         self._medical_resolved = forms(data.get("medical_resolved", ()), normalise, read)
+        self._looks_so = tuple(normalise(w) for w in data.get("medical_looks_so", ()))
         self._suffix = forms(data.get("suffix_suppress", ()), normalise, read)
         self._prefix = forms(data.get("prefix_suppress", ()), normalise, read)
         self._present = forms(data.get("present_markers", ()), normalise, read)
@@ -735,7 +736,7 @@ class CrisisScreen:
             # strain with its cause named anywhere in the message (産後3ヶ月。わけもなく涙が出る) is the
             # desk's: a weak sign of distress alone is set aside; a strong one (消えたい) stays
             occ = [o for o in occ if not (o.kind == self._strain_kind and o.term.weak)]
-        if occ and self._medical_resolved.within(norm, kana_msg):
+        if occ and self._told_resolved(norm, kana_msg):
             occ = [o for o in occ if not o.kind.startswith("medical")]   # "頭を打ったけど異常なし"
         if occ and self._dated_kinds and self._dated.within(norm, kana_msg):   # 去年お風呂で倒れてから
             occ = [o for o in occ if o.kind not in self._dated_kinds or not (
@@ -765,6 +766,12 @@ class CrisisScreen:
         """Short enough for one weak sign to count: spaces not counted, and a message typed without
         kanji may be longer (はなしをきいてほしい as 話を聞いてほしい)."""
         return len(norm.replace(" ", "")) <= (self._short_kana if kana else self._short)
+
+    def _told_resolved(self, norm: str, kana: bool) -> bool:
+        """A medical event told as resolved (異常なし, 今は元気), not as only looking so (今は元気そう
+        だけど: a swallowed battery may show nothing yet)."""
+        return any(not norm.startswith(self._looks_so, m.end())
+                   for m in self._medical_resolved.finditer(norm, kana))
 
     def _dated_before(self, o: Occurrence, analysis: Analysis | None, kana: bool) -> bool:
         """A date a month or more ago comes before the sign in its sentence, starts no span (先月から),

@@ -608,3 +608,13 @@ def test_an_absence_that_is_a_habit_a_pet_or_found_again_is_no_alarm(fuji_router
 ])
 def test_a_small_child_left_alone_alarms_by_its_age(fuji_router, text, alarms):
     assert (fuji_router.screen(text) is not None) == alarms
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text, alarms", [
+    ("1歳の息子がボタン電池を飲み込んだかも。今は元気そうだけど", True),      # only looks well: not resolved
+    ("父が転んで頭を打った。今は元気だけど念のため介護保険の相談をしたい", False),
+    ("転んで頭を打ったけど、病院で異常なしでした", False),
+])
+def test_a_medical_event_is_resolved_when_told_so_not_when_it_only_looks_so(fuji_router, text, alarms):
+    assert (fuji_router.screen(text) is not None) == alarms
