@@ -618,3 +618,10 @@ def test_a_small_child_left_alone_alarms_by_its_age(fuji_router, text, alarms):
 ])
 def test_a_medical_event_is_resolved_when_told_so_not_when_it_only_looks_so(fuji_router, text, alarms):
     assert (fuji_router.screen(text) is not None) == alarms
+
+
+@pytest.mark.sudachi
+def test_a_newborn_with_fever_typed_in_kana_alarms_as_in_kanji(fuji_router):
+    # Sudachi reads しんせいじ as しん|せいじ (青磁); the normaliser writes it 新生児 first
+    assert fuji_router.screen("しんせいじ ねつ でてる") is not None
+    assert fuji_router.screen("新生児 熱 出てる") is not None

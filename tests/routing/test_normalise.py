@@ -1,3 +1,5 @@
+import pytest
+
 from bot.routing import data
 from bot.routing.normalise import Normaliser, to_hiragana
 
@@ -42,3 +44,11 @@ def test_a_key_inside_its_own_form_is_left_alone():
 
 def test_to_hiragana():
     assert to_hiragana("シニタイ") == "しにたい"
+
+
+@pytest.mark.parametrize("typed, written", [
+    ("しんせいじ ねつ", "新生児 ねつ"), ("しやくしょに いく", "市役所に いく"), ("びよういんの よやく", "美容院の よやく"),
+    ("しんせいじょうけん", "しんせいじょうけん"),        # 申請条件: the longer entry keeps it as typed
+])
+def test_kana_words_sudachi_cuts_wrongly_are_written_as_the_word(typed, written):
+    assert Normaliser(data.load("normalise")["replace"])(typed) == written
