@@ -625,3 +625,14 @@ def test_a_newborn_with_fever_typed_in_kana_alarms_as_in_kanji(fuji_router):
     # Sudachi reads しんせいじ as しん|せいじ (青磁); the normaliser writes it 新生児 first
     assert fuji_router.screen("しんせいじ ねつ でてる") is not None
     assert fuji_router.screen("新生児 熱 出てる") is not None
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text, alarms", [
+    ("隣の一人暮らしのおじいさん、雨戸が閉まったままで郵便受けもいっぱい", True),   # two signs of no answer
+    ("保育園の子の腕にあざがあって、お父さんの説明が二転三転している", True),       # a bruise, told inconsistently
+    ("市役所の説明が二転三転して困っています", False),                               # one weak sign alone
+    ("雨戸が閉まったままなので修理をお願いしたい", False),
+])
+def test_signs_of_no_answer_and_of_an_injury_explained_inconsistently(fuji_router, text, alarms):
+    assert (fuji_router.screen(text) is not None) == alarms
