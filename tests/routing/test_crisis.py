@@ -636,3 +636,10 @@ def test_a_newborn_with_fever_typed_in_kana_alarms_as_in_kanji(fuji_router):
 ])
 def test_signs_of_no_answer_and_of_an_injury_explained_inconsistently(fuji_router, text, alarms):
     assert (fuji_router.screen(text) is not None) == alarms
+
+
+@pytest.mark.sudachi
+def test_no_longer_able_to_laugh_is_distress_not_a_joke(fuji_router):
+    # 笑 after a sign reads as a joke; 笑えなくなった (no longer able to laugh) is its opposite
+    assert fuji_router.screen("毎日つらいのが続いて笑えなくなった。だれかと話したい") is not None
+    assert fuji_router.screen("笑いすぎて死にそうｗ") is None
