@@ -24,7 +24,7 @@ from bot.routing.result import CrisisHit
 from bot.routing.tokenise import Analysis, Token
 
 _SENTENCE_END = re.compile(r"[。！？!?\n]")
-_SKIP_AFTER = " 、,・…"
+_SKIP_AFTER = " 、,・…."     # NFKC writes … as ...
 _DENIAL_WINDOW = 32        # characters before an English phrase read for its denial (one adverb fits)
 _CLAUSE_END = re.compile(r"[、。！？!?,\n]")
 _SQUEEZE = re.compile(r"[ ぁぃぅぇぉ]|(?<=[\u3041-\u309f])ー")

@@ -634,3 +634,22 @@ def test_no_longer_able_to_laugh_is_distress_not_a_joke(fuji_router):
     # 笑 after a sign reads as a joke; 笑えなくなった (no longer able to laugh) is its opposite
     assert fuji_router.screen("毎日つらいのが続いて笑えなくなった。だれかと話したい") is not None
     assert fuji_router.screen("笑いすぎて死にそうｗ") is None
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text, alarms", [
+    ("祖母がお風呂で倒れたりしないか心配です", False),                     # imagined (たりしないか)
+    ("熱中症で倒れる人が出ないよう、見守りの仕組みを作りたい", False),     # prevention
+    ("子どもがボタン電池を口に入れそうでヒヤッとした", False),             # a near miss
+    ("ストーカーの件は警察に相談して、引っ越しも済みました", False),       # settled
+    ("中学のとき腕を切っていたけど、それはもう止まりました", False),       # a school year's past, over
+    ("前は夫に殴られてたけど、別居して最近は落ち着いてる", False),         # 最近は: now
+    ("遺書…じゃなくて遺言書の書き方を知りたい", False),                   # corrected (… is ... after NFKC)
+    ("キャンプで練炭を使いたいんだけど", False),                           # a camp stove
+    ("昨日はぐったりしてたけど、今日はもう走り回ってる", False),
+    ("夫に殴られたりしないか毎日こわい", True),                            # not for harm by a person
+    ("練炭を買ってきた", True),
+    ("前は週1だったけど最近は毎日殴られてる", True),
+])
+def test_imagined_prevented_settled_and_corrected_signs_are_set_aside(fuji_router, text, alarms):
+    assert (fuji_router.screen(text) is not None) == alarms
