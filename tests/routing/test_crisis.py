@@ -653,3 +653,24 @@ def test_no_longer_able_to_laugh_is_distress_not_a_joke(fuji_router):
 ])
 def test_imagined_prevented_settled_and_corrected_signs_are_set_aside(fuji_router, text, alarms):
     assert (fuji_router.screen(text) is not None) == alarms
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text, alarms", [
+    ("保険金で借金を返せば家族は楽になる。今週中にけりをつける", True),    # two weak signs of a plan
+    ("ゴミ箱に血のついたティッシュとカミソリの刃があった", True),
+    ("くびに まく ひもは もう よういした", True),
+    ("父が部屋でひもにぶら下がっていた", True),
+    ("くすり いっきのみ した 40じょう", True),
+    ("3歳の子がひとりで留守番していて、母親が戻ってきていない", True),
+    ("人生ログアウトしたい", True),
+    ("ビルの屋上にいる", True),
+    ("母の保険金で借金を返しました", False),                               # one weak sign, told as done
+    ("仕事にけりをつけて引っ越したい", False),
+    ("電気もガスも督促が来て困っている", False),                           # bills, not stopped
+    ("首に巻くタオルを買いたい", False),
+    ("線路の近くに住んでいる", False),
+    ("所持金が少なくて生活費が足りない", False),
+])
+def test_indirect_crisis_families_of_the_read_files(fuji_router, text, alarms):
+    assert (fuji_router.screen(text) is not None) == alarms
