@@ -674,3 +674,15 @@ def test_imagined_prevented_settled_and_corrected_signs_are_set_aside(fuji_route
 ])
 def test_indirect_crisis_families_of_the_read_files(fuji_router, text, alarms):
     assert (fuji_router.screen(text) is not None) == alarms
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text, alarms", [
+    ("あしためがさめなければいいのに", True),                 # Sudachi cuts あし|ため: read from あした
+    ("寝たきりの祖母がおむつ替えてもらってなくて、床ずれがひどい", True),   # おむつ替え is one word
+    ("今までありがとうございました。通帳と印鑑は机の引き出しです", True),   # affairs put in order, a farewell
+    ("あしたのあさ めがさめたら でかける", False),
+    ("通帳と印鑑は窓口に持っていけばいいですか", False),
+])
+def test_words_sudachi_cuts_apart_and_affairs_put_in_order(fuji_router, text, alarms):
+    assert (fuji_router.screen(text) is not None) == alarms
