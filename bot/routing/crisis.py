@@ -325,7 +325,6 @@ class CrisisScreen:
         dated = data.get("medical_dated") or {}
         self._dated_kinds = frozenset(str(k) for k in dated.get("kinds", ()))
         self._dated = forms(dated.get("markers", ()), normalise, read)
-        self._since = forms(dated.get("since", ()), normalise, read)
         self._dated_now = frozenset(str(w) for w in dated.get("now", ()))     # words: いま is in しまいました
         heard = data.get("heard_of") or {}
         self._heard_kinds = frozenset(str(k) for k in heard.get("kinds", ()))
@@ -785,16 +784,16 @@ class CrisisScreen:
         a = toks[k].start
         start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, a)), default=0)
         end_m = _SENTENCE_END.search(text, a)
-        sentence = text[start:end_m.start() if end_m else len(text)]
+        end = end_m.start() if end_m else len(text)
+        sentence = text[start:end]
         if self._recent.within(sentence, kana) or self._present.within(sentence, kana):
             return False
-        end = end_m.start() if end_m else len(text)
         if any(t.norm in self._dated_now or t.surface in self._dated_now
                for t in toks if start <= t.start < end):
             return False
         dates = list(self._dated.finditer(text, kana, start))
         dates = [m for m in dates if m.end() <= a]
-        if not dates or any(self._since.starts(text[m.end():], kana) for m in dates):
+        if not dates or any(self._since_then.starts(text[m.end():], kana) for m in dates):
             return False
         last = dates[-1].end()
         return not any(t.pos == "助動詞" and t.norm == "た" for t in toks[:k] if t.start >= last)
