@@ -686,3 +686,14 @@ def test_indirect_crisis_families_of_the_read_files(fuji_router, text, alarms):
 ])
 def test_words_sudachi_cuts_apart_and_affairs_put_in_order(fuji_router, text, alarms):
     assert (fuji_router.screen(text) is not None) == alarms
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text, alarms", [
+    ("ははが ひるから かえってこない", True),
+    ("じいちゃん よなかに いえ でてった", True),
+    ("3さいの こを ひとりで いえに おいて きちゃった", True),
+    ("ゆうがたから むすこが かえってこないけど れんらくあった", False),        # found again
+])
+def test_someone_gone_or_a_small_child_alone_typed_in_kana(fuji_router, text, alarms):
+    assert (fuji_router.screen(text) is not None) == alarms
