@@ -12,6 +12,7 @@ Each kind maps to the catalogue's crisis lines by their ``kinds``, verified line
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -233,18 +234,25 @@ def _goes_to(tokens: Sequence[Token], k: int, kept_after: frozenset[str],
     return True
 
 
+def _reading_offsets(analysis: Analysis) -> list[int]:
+    """Where each token's reading starts in ``analysis.reading`` (the tokens' readings, end to end)."""
+    offsets, pos = [], 0
+    for tok in analysis.tokens:
+        offsets.append(pos)
+        pos += len(tok.reading)
+    return offsets
+
+
 def _token_at(analysis: Analysis, span: tuple[int, int, int]) -> int | None:
     """The token a sign starts in, by its span on the text (0) or on the reading (1); None for the
     squeezed copy, past the end of the stream."""
     stream, a, _b = span
-    pos = 0
-    for k, tok in enumerate(analysis.tokens):
-        start = tok.start if stream == 0 else pos
-        end = start + (len(tok.surface) if stream == 0 else len(tok.reading))
-        if start <= a < end:
-            return k
-        pos += len(tok.reading)
-    return None
+    toks = analysis.tokens
+    starts = [tok.start for tok in toks] if stream == 0 else _reading_offsets(analysis)
+    k = bisect.bisect_right(starts, a) - 1
+    if k < 0:
+        return None
+    return k if a < starts[k] + len(toks[k].surface if stream == 0 else toks[k].reading) else None
 
 
 class CrisisScreen:
@@ -527,11 +535,8 @@ class CrisisScreen:
             if analysis is None:
                 return None
             if not token_at:
-                by_reading, pos = {}, 0
-                for k, tok in enumerate(analysis.tokens):
-                    by_reading[pos] = k
-                    pos += len(tok.reading)
-                token_at.extend((by_reading, {tok.start: k for k, tok in enumerate(analysis.tokens)}))
+                token_at.extend(({pos: k for k, pos in enumerate(_reading_offsets(analysis))},
+                                 {tok.start: k for k, tok in enumerate(analysis.tokens)}))
             j = i - read_len - 1
             if i < read_len:
                 return token_at[0].get(i)
@@ -791,8 +796,7 @@ class CrisisScreen:
         if any(t.norm in self._dated_now or t.surface in self._dated_now
                for t in toks if start <= t.start < end):
             return False
-        dates = list(self._dated.finditer(text, kana, start))
-        dates = [m for m in dates if m.end() <= a]
+        dates = list(self._dated.finditer(text[:a], kana, start))
         if not dates or any(self._since_then.starts(text[m.end():], kana) for m in dates):
             return False
         last = dates[-1].end()
