@@ -711,3 +711,18 @@ def test_someone_gone_or_a_small_child_alone_typed_in_kana(fuji_router, text, al
 ])
 def test_how_painful_a_means_of_death_is_asked(fuji_router, text, alarms):
     assert (fuji_router.screen(text) is not None) == alarms
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text, alarms", [
+    ("台風で川があふれそう。足の悪い母がいて逃げられない", True),    # a disaster now, no way out
+    ("津波警報が出てるけど、車いすの夫と二人で逃げられない", True),
+    ("地震で家具の下敷きになってる人がいる", True),                  # trapped
+    ("隣のアパートの火事、2階のおじいさんが逃げ遅れてるみたい", True),
+    ("台風が来たら足の悪い母が避難できないのが心配です", False),      # a worry about the next one
+    ("地震のあと、怖くて家から出られない日が続いています", False),
+    ("地震で家具の下敷きにならないように固定したい", False),
+    ("大雨のときの避難所と、足の悪い母の避難の手伝いの登録について知りたい", False),
+])
+def test_a_disaster_now_that_someone_cannot_get_away_from(fuji_router, text, alarms):
+    assert (fuji_router.screen(text) is not None) == alarms
