@@ -726,3 +726,13 @@ def test_how_painful_a_means_of_death_is_asked(fuji_router, text, alarms):
 ])
 def test_a_disaster_now_that_someone_cannot_get_away_from(fuji_router, text, alarms):
     assert (fuji_router.screen(text) is not None) == alarms
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text, alarms", [
+    ("睡眠薬をちょっとずつ貯めてる。もう30日分くらい", True),    # pills saved up, with a word between
+    ("すいみんやくを こっそり ためこんでる", True),
+    ("母が薬を飲み忘れて、少しずつたまってしまう", False),          # left over, not saved up
+])
+def test_medicine_saved_up_little_by_little(fuji_router, text, alarms):
+    assert (fuji_router.screen(text) is not None) == alarms
