@@ -50,6 +50,8 @@ HISTORY_SPAN = 10         # characters after a keyword where a past is told (辞
 LEARNED_CRISIS = 0.75     # the learned model is this sure of a crisis the lexicon did not see: crisis lines first
 LEARNED_DOUBT = 0.05      # a crisis alarm in doubt (every sign told as settled now) stands unless the model reads less
 LEARNED_CRISIS_SEEN = 0.98  # ... and this sure where the lexicon read a crisis word and set it aside
+LEARNED_FAMILY_SURE = 0.5   # the crisis family the learned reader names: unless it is this sure of it ...
+LEARNED_FAMILY_MARGIN = 0.3  # ... and this much surer than of the next, every family's lines take turns
 OPENING_REST = 4          # letters besides openers and courtesy: a message that only opens a conversation
 LEARNED_CRISIS_MIN = 10   # characters: the learned reader reads sentences (はい, ありがとう, きァ say nothing it can weigh)
 LEARNED_CRISIS_CONTENT = 6  # ... with this many letters besides courtesy (ありがとうございました。了解です says no need)
@@ -408,9 +410,17 @@ class Router:
                 fams = self.crisis_families
                 fam_classes = [learned.family_class(i) for i in range(len(fams))]
                 ps = self.model.probabilities_of(feats, fam_classes)
-                kinds = fams[max(range(len(fams)), key=lambda i: ps[fam_classes[i]])] if fams else ("general",)
-                hit = CrisisHit(kind=kinds[0], terms=(f"{learned.CRISIS}{p_crisis:.2f}",),
-                                line_ids=self.screener.lines_for(kinds))
+                ranked = sorted(range(len(fams)), key=lambda i: -ps[fam_classes[i]])
+                kinds = fams[ranked[0]] if fams else ("general",)
+                line_ids = self.screener.lines_for(kinds)
+                if len(ranked) > 1:
+                    p1, p2 = ps[fam_classes[ranked[0]]], ps[fam_classes[ranked[1]]]
+                    if p1 < LEARNED_FAMILY_SURE or p1 - p2 < LEARNED_FAMILY_MARGIN:
+                        # unsure which family (a farewell read as harm by someone, 0.2 against 0.02): every
+                        # family's lines take turns, the likeliest first, so each is among the first shown
+                        others = (self.screener.lines_for(fams[i]) for i in ranked[1:])
+                        line_ids = _take_turns(line_ids, *others)
+                hit = CrisisHit(kind=kinds[0], terms=(f"{learned.CRISIS}{p_crisis:.2f}",), line_ids=line_ids)
         vocab = self.index.postings
         toks = analysis.tokens
         # content nouns, without numbers and their counters (高1, 1ヶ月: ages and durations are cues)
@@ -684,6 +694,16 @@ def _elder_roles(data, normalise: Normaliser) -> tuple:
 
 _KATA = re.compile(r"[\u30a1-\u30faー]")
 _KATA_MESSAGE = re.compile(r"[^\u3041-\u309f\u3400-\u9fff々]*")   # no hiragana, no kanji
+
+
+def _take_turns(*lists: Sequence[str]) -> tuple[str, ...]:
+    """The lists in turns, the first's first (a1 b1 c1 a2 b2 …), each id once."""
+    out: list[str] = []
+    for i in range(max(map(len, lists), default=0)):
+        for seq in lists:
+            if i < len(seq) and seq[i] not in out:
+                out.append(seq[i])
+    return tuple(out)
 
 
 def _inside_katakana(text: str, a: int, b: int) -> bool:

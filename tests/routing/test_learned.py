@@ -218,3 +218,19 @@ def test_the_learned_crisis_reader_names_the_family_and_its_lines(fuji_router):
     lines = {ln.id: ln for ln in fuji_router.catalogue.crisis_lines}
     assert "dv" in {k for lid in control.crisis.line_ids[:4] for k in lines[lid].kinds}
     assert "emergency" in lines[bath.crisis.line_ids[0]].kinds
+
+
+@pytest.mark.sudachi
+def test_a_family_the_reader_is_unsure_of_shows_every_family_s_lines_in_turns(fuji_router):
+    """Written for this test: thanks sent to everyone and 'the rest does not matter' is a farewell the
+    reader finds a crisis while unsure of its family (harm 0.2, the others 0.02): a line for distress
+    (いのちの電話) is among the first four beside the police. Partner control it is sure of keeps its own
+    family's lines only."""
+    lines = {ln.id: ln for ln in fuji_router.catalogue.crisis_lines}
+    farewell = fuji_router.route("お世話になった人たちにお礼のメッセージを送った。あとはもういいや")
+    assert farewell.outcome is Outcome.CRISIS and farewell.crisis.terms[0].startswith(learned.CRISIS)
+    first = [lines[i].kinds for i in farewell.crisis.line_ids[:4]]
+    assert any("suicide" in k for k in first) and "violence" in first[0]
+    control = fuji_router.route("彼のLINEに返信が遅れると、何十件もメッセージが来て、家の前で待ってる")
+    assert control.outcome is Outcome.CRISIS and control.crisis.terms[0].startswith(learned.CRISIS)
+    assert not any("suicide" in lines[i].kinds for i in control.crisis.line_ids[:4])
