@@ -719,8 +719,10 @@ def test_how_painful_a_means_of_death_is_asked(fuji_router, text, alarms):
     ("津波警報が出てるけど、車いすの夫と二人で逃げられない", True),
     ("地震で家具の下敷きになってる人がいる", True),                  # trapped
     ("隣のアパートの火事、2階のおじいさんが逃げ遅れてるみたい", True),
+    ("大雨で家に水が入ってきて、隣のおばあさんが動けないようです", True),     # ようです: seen, not a wish
     ("台風が来たら足の悪い母が避難できないのが心配です", False),      # a worry about the next one
     ("地震のあと、怖くて家から出られない日が続いています", False),
+    ("台風で停電したら母が動けない", False),                                # if, in its own sentence
     ("地震で家具の下敷きにならないように固定したい", False),
     ("大雨のときの避難所と、足の悪い母の避難の手伝いの登録について知りたい", False),
 ])
