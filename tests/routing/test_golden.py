@@ -4,9 +4,10 @@ Held-out targets: top-1 ≥ 92 %, top-3 ≥ 98 %, crisis recall 100 %, crisis fa
 out-of-scope correctly declined ≥ 90 %. Only aggregates are asserted: no held-out sentence is ever
 printed (the dev set may be read and tuned on).
 
-The router does not reach these targets yet (see docs/routing.md for the measured numbers). So that
-the suite stays usable, each target test is a *strict* xfail: it fails the run the day the target is
-met (then drop the marker), and ``SCRUM_GOLDEN_STRICT=1`` turns the markers off to enforce the targets.
+The router does not reach every target yet (see docs/routing.md for the measured numbers). So that
+the suite stays usable, each target not yet met is a *strict* xfail: it fails the run the day the target
+is met (then drop the marker), and ``SCRUM_GOLDEN_STRICT=1`` turns the markers off to enforce the targets.
+Crisis recall has been asserted since the fifteenth pass (54 of 54 with the reader's bar at 0.7).
 Below them, the FLOOR tests pin today's measured levels so that any regression fails at once.
 """
 
@@ -56,7 +57,6 @@ def dev(fuji_router):
 
 
 # --- the targets ----------------------------------------------------------------------------
-@below_target("crisis recall")
 def test_heldout_crisis_recall_is_total(heldout):
     assert heldout.crisis_hit == heldout.crisis_n, f"crisis recall {heldout.crisis_hit}/{heldout.crisis_n}"
 

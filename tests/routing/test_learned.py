@@ -234,3 +234,12 @@ def test_a_family_the_reader_is_unsure_of_shows_every_family_s_lines_in_turns(fu
     control = fuji_router.route("彼のLINEに返信が遅れると、何十件もメッセージが来て、家の前で待ってる")
     assert control.outcome is Outcome.CRISIS and control.crisis.terms[0].startswith(learned.CRISIS)
     assert not any("suicide" in lines[i].kinds for i in control.crisis.line_ids[:4])
+
+
+@pytest.mark.sudachi
+def test_the_reader_s_bar_is_where_the_blind_files_put_it(fuji_router):
+    """Written for this test: tiredness, giving up and an apology, with no crisis word (the reader:
+    0.70). Over 22 blind files and six training orders, a bar of 0.7 instead of 0.75 caught 20 more
+    crisis lines for 2 more false alarms (fifteenth pass): a missed crisis costs more."""
+    res = fuji_router.route("疲れちゃった。もう頑張れない。ごめんね")
+    assert res.outcome is Outcome.CRISIS and res.crisis.terms[0].startswith(learned.CRISIS)
