@@ -222,6 +222,9 @@ class Router:
         rank = {k: i for i, k in enumerate(self.screener.priority)}
         object.__setattr__(self, "crisis_families", tuple(
             tuple(sorted(f, key=lambda k: rank.get(k, len(rank)))) for f in learned.crisis_families()))
+        # and each family's crisis lines, as the reader shows them (static: read once, not per alarm)
+        object.__setattr__(self, "crisis_family_lines",
+                           tuple(self.screener.lines_for(f) for f in self.crisis_families))
         # one pass over the inquiry finds every literal the stages look for (tagged by stage)
         entries: list[tuple[str, tuple[str, object]]] = []
         entries += [(p, ("phrase", p)) for p in self.index.phrases]
@@ -412,14 +415,13 @@ class Router:
                 ps = self.model.probabilities_of(feats, fam_classes)
                 ranked = sorted(range(len(fams)), key=lambda i: -ps[fam_classes[i]])
                 kinds = fams[ranked[0]] if fams else ("general",)
-                line_ids = self.screener.lines_for(kinds)
+                line_ids = self.crisis_family_lines[ranked[0]] if fams else self.screener.lines_for(kinds)
                 if len(ranked) > 1:
                     p1, p2 = ps[fam_classes[ranked[0]]], ps[fam_classes[ranked[1]]]
                     if p1 < LEARNED_FAMILY_SURE or p1 - p2 < LEARNED_FAMILY_MARGIN:
                         # unsure which family (a farewell read as harm by someone, 0.2 against 0.02): every
                         # family's lines take turns, the likeliest first, so each is among the first shown
-                        others = (self.screener.lines_for(fams[i]) for i in ranked[1:])
-                        line_ids = _take_turns(line_ids, *others)
+                        line_ids = _take_turns(*(self.crisis_family_lines[i] for i in ranked))
                 hit = CrisisHit(kind=kinds[0], terms=(f"{learned.CRISIS}{p_crisis:.2f}",), line_ids=line_ids)
         vocab = self.index.postings
         toks = analysis.tokens
