@@ -410,19 +410,8 @@ class Router:
             p_crisis = read_first[learned.CRISIS]
             if p_crisis >= (LEARNED_CRISIS_SEEN if crisis_seen else LEARNED_CRISIS):
                 # which family (harm by someone, a medical emergency, distress): its lines come first
-                fams = self.crisis_families
-                fam_classes = [learned.family_class(i) for i in range(len(fams))]
-                ps = self.model.probabilities_of(feats, fam_classes)
-                ranked = sorted(range(len(fams)), key=lambda i: -ps[fam_classes[i]])
-                kinds = fams[ranked[0]] if fams else ("general",)
-                line_ids = self.crisis_family_lines[ranked[0]] if fams else self.screener.lines_for(kinds)
-                if len(ranked) > 1:
-                    p1, p2 = ps[fam_classes[ranked[0]]], ps[fam_classes[ranked[1]]]
-                    if p1 < LEARNED_FAMILY_SURE or p1 - p2 < LEARNED_FAMILY_MARGIN:
-                        # unsure which family (a farewell read as harm by someone, 0.2 against 0.02): every
-                        # family's lines take turns, the likeliest first, so each is among the first shown
-                        line_ids = _take_turns(*(self.crisis_family_lines[i] for i in ranked))
-                hit = CrisisHit(kind=kinds[0], terms=(f"{learned.CRISIS}{p_crisis:.2f}",), line_ids=line_ids)
+                kind, line_ids = self._family_lines(feats)
+                hit = CrisisHit(kind=kind, terms=(f"{learned.CRISIS}{p_crisis:.2f}",), line_ids=line_ids)
         vocab = self.index.postings
         toks = analysis.tokens
         # content nouns, without numbers and their counters (高1, 1ヶ月: ages and durations are cues)
@@ -580,6 +569,23 @@ class Router:
         return RoutingResult(text=text, outcome=d.outcome, matches=matches, needed=d.needed, crisis=hit,
                              offered=offered, explanation=explanation, language=language,
                              no_need=d.outcome is Outcome.OUT_OF_SCOPE and signals.courtesy_only)
+
+    def _family_lines(self, feats: learned.Reading) -> tuple[str, tuple[str, ...]]:
+        """The crisis family the learned reader names: its first kind, and the crisis lines to show.
+        Unsure of the family (a farewell read as harm by someone, 0.2 against 0.02), every family's
+        lines take turns, the likeliest first, so each is among the first shown."""
+        fams = self.crisis_families
+        if not fams:
+            return "general", self.screener.lines_for(("general",))
+        fam_classes = [learned.family_class(i) for i in range(len(fams))]
+        ps = self.model.probabilities_of(feats, fam_classes)
+        ranked = sorted(range(len(fams)), key=lambda i: -ps[fam_classes[i]])
+        line_ids = self.crisis_family_lines[ranked[0]]
+        if len(ranked) > 1:
+            p1, p2 = ps[fam_classes[ranked[0]]], ps[fam_classes[ranked[1]]]
+            if p1 < LEARNED_FAMILY_SURE or p1 - p2 < LEARNED_FAMILY_MARGIN:
+                line_ids = _take_turns(*(self.crisis_family_lines[i] for i in ranked))
+        return fams[ranked[0]][0], line_ids
 
     def _kana_terms(self, norm: str) -> tuple[dict[str, float], list[str]]:
         """For text written mostly in kana (やちんがはらえなくて): the words whose reading it holds,
