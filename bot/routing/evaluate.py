@@ -9,6 +9,8 @@ Definitions (also in docs/routing.md):
   candidates) outcome clarify; out_of_scope and crisis as top-1.
 - crisis recall: crisis lines with outcome crisis. False alarms: non-crisis lines with outcome
   crisis, over all non-crisis lines (and over the ``crisis_near_miss`` lines).
+- care: lines not alarmed whose answer the crisis lines follow gently (``RoutingResult.care``), over
+  the crisis lines missed and over the other lines not alarmed. Not crisis recall: the answer stays.
 - out-of-scope recall ("correctly declined") and precision.
 """
 
@@ -86,6 +88,8 @@ class Report:
     false_alarms: int = 0
     near_miss_n: int = 0
     near_miss_alarms: int = 0
+    care_crisis: int = 0       # crisis lines not alarmed that got the gentle note (RoutingResult.care)
+    care_other: int = 0        # other lines not alarmed that got it
     oos_n: int = 0
     oos_declined: int = 0
     oos_predicted: int = 0
@@ -107,9 +111,11 @@ class Report:
             self.crisis_n += 1
             self.crisis_hit += res.outcome is Outcome.CRISIS
             self.crisis_kind_ok += res.crisis is not None and res.crisis.kind == item.crisis_kind
+            self.care_crisis += res.outcome is not Outcome.CRISIS and bool(res.care)
         else:
             self.non_crisis_n += 1
             self.false_alarms += res.outcome is Outcome.CRISIS
+            self.care_other += res.outcome is not Outcome.CRISIS and bool(res.care)
             if "crisis_near_miss" in item.tags:
                 self.near_miss_n += 1
                 self.near_miss_alarms += res.outcome is Outcome.CRISIS
@@ -147,6 +153,9 @@ class Report:
             f"crisis kind correct    {p(self.crisis_kind_ok, self.crisis_n)}",
             f"crisis false alarms    {p(self.false_alarms, self.non_crisis_n)}  near-miss lines: "
             f"{p(self.near_miss_alarms, self.near_miss_n)}",
+            f"crisis lines after the answer (care): missed crisis lines "
+            f"{p(self.care_crisis, self.crisis_n - self.crisis_hit)}  other lines "
+            f"{p(self.care_other, self.non_crisis_n - self.false_alarms)}",
             f"out-of-scope declined  {p(self.oos_declined, self.oos_n)}  precision {oos_prec}",
             "recall per service (route/multi lines):",
             *(f"  {s:<20} {p(self.svc_hit[s], self.svc_n[s])}" for s in sorted(self.svc_n)),

@@ -46,6 +46,8 @@ class RoutingResult:
     explanation: dict[str, Any] = field(default_factory=dict)   # words and cues that decided it
     language: str = "ja"                     # "en": written in English (the reply adds a note in English)
     no_need: bool = False                    # out_of_scope because nothing but thanks or a goodbye was said
+    care: tuple[str, ...] = ()               # not a crisis: crisis lines offered gently with the answer,
+    #                                          most relevant first (the learned reader saw some sign of one)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object `scrum-bot route` prints, one per line."""
@@ -59,4 +61,5 @@ class RoutingResult:
             "offered": list(self.offered),
             "explanation": self.explanation,
             "language": self.language,
+            "care": list(self.care),
         }

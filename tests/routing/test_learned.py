@@ -243,3 +243,30 @@ def test_the_reader_s_bar_is_where_the_blind_files_put_it(fuji_router):
     crisis lines for 2 more false alarms (fifteenth pass): a missed crisis costs more."""
     res = fuji_router.route("疲れちゃった。もう頑張れない。ごめんね")
     assert res.outcome is Outcome.CRISIS and res.crisis.terms[0].startswith(learned.CRISIS)
+
+
+@pytest.mark.sudachi
+def test_some_sign_of_a_crisis_short_of_the_bar_keeps_the_answer_and_adds_the_lines_gently(fuji_router):
+    """Written for this test. A carer worn out who says it no longer matters what becomes of her (the
+    reader: under its crisis bar, over the care bar) keeps her desk, and the crisis lines come with it
+    (``care``), most relevant first. A plain question about nursery places, and a crisis, get none: a
+    crisis shows its lines first instead."""
+    lines = {ln.id for ln in fuji_router.catalogue.crisis_lines}
+    worn = fuji_router.route("母の介護で毎日くたくたです。もう自分がどうなってもいいやと思う時があります")
+    assert worn.outcome is Outcome.ROUTE and worn.crisis is None
+    assert worn.care and set(worn.care) <= lines and "inochi_denwa" in worn.care[:2]
+    p = worn.explanation["care"][learned.CRISIS]
+    assert router_mod.LEARNED_CARE <= p < router_mod.LEARNED_CRISIS
+    assert worn.to_json()["care"] == list(worn.care)
+    nursery = fuji_router.route("保育園の入園の申し込みはいつからですか")
+    assert nursery.care == () and nursery.to_json()["care"] == [] and "care" not in nursery.explanation
+    crisis = fuji_router.route("もう疲れちゃった。全部やめたい")
+    assert crisis.outcome is Outcome.CRISIS and crisis.care == ()
+
+
+@pytest.mark.sudachi
+def test_the_care_bar_reaches_a_silence_that_worries_below_the_crisis_bar(fuji_router):
+    """Written for this test: a grandmother who lives alone has not answered the phone since yesterday
+    (the reader: about 0.46). Not a crisis by itself, but the lines and 119/110 come with the answer."""
+    silent = fuji_router.route("一人暮らしの祖母に電話しても昨日から出ない。いつもはすぐ出るのに")
+    assert silent.outcome is not Outcome.CRISIS and silent.care
