@@ -38,6 +38,20 @@ def crisis_text(cat: Catalogue, hit: CrisisHit, language: str = "ja") -> str:
     return "\n".join(rows)
 
 
+MAX_CARE_LINES = 2     # the gentle note after an answer: fewer lines than a crisis reply
+
+
+def care_text(cat: Catalogue, line_ids: tuple[str, ...]) -> str | None:
+    """The gentle note after an answer (RoutingResult.care): verified lines only, then 119/110.
+    None when no line of the ids is verified (nothing is shown rather than an unverified number)."""
+    known = {c.id for c in cat.crisis_lines}
+    ids = tuple(i for i in line_ids if i in known)
+    lines = public_crisis_lines(cat, ids=ids)[:MAX_CARE_LINES] if ids else []
+    if not lines:
+        return None
+    return "\n".join([texts.CARE_LEAD, *(line_row(line) for line in lines), texts.CRISIS_EMERGENCY])
+
+
 OFFER_CHOICES = (Choice(texts.L_CONTACT_ME, "intake:crisis"), Choice(texts.L_OTHER, "card:other"))
 
 

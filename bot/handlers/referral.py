@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -88,7 +89,19 @@ def routing_record(result: RoutingResult) -> dict[str, Any]:
 
 
 def present(session: Session, result: RoutingResult, ctx: Context, lead: tuple[Reply, ...] = ()) -> Turn:
-    """Shows what the router decided: card, list, question, decline or crisis lines."""
+    """Shows what the router decided: card, list, question, decline or crisis lines. When the router saw
+    some sign of a crisis short of one (``result.care``), the crisis lines come gently with the answer,
+    in a message of their own just before the one that carries the buttons (LINE shows quick replies
+    only under the last message)."""
+    turn = _answer(session, result, ctx, lead)
+    note = crisis.care_text(ctx.catalogue, result.care) if result.care and result.crisis is None else None
+    if note is None:
+        return turn
+    at = len(turn.replies) - 1 if turn.replies and turn.replies[-1].choices else len(turn.replies)
+    return dataclasses.replace(turn, replies=turn.replies[:at] + (Reply(note),) + turn.replies[at:])
+
+
+def _answer(session: Session, result: RoutingResult, ctx: Context, lead: tuple[Reply, ...]) -> Turn:
     routing = routing_record(result)
     base = session.reset().to(Step.START, routing=routing)
     if result.outcome == Outcome.CRISIS and result.crisis is not None:

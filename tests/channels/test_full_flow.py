@@ -219,3 +219,17 @@ async def test_resident_flow_over_telegram(tg_client, fake_telegram: FakeTelegra
     assert STAFF_REPLY not in json.dumps(push, ensure_ascii=False) and SUMMARY not in json.dumps(push, ensure_ascii=False)
     resident.seen = [push]
     await reads_the_staff_message(resident)
+
+
+async def test_some_sign_of_a_crisis_over_line_keeps_the_card_and_its_buttons_last(
+        line_client, fake_line: FakeLineApi) -> None:
+    """Written for this test, with the real router: a worn-out carer who says it no longer matters what
+    becomes of her gets her desk's card, and before it one message with the verified crisis lines; the
+    card stays last, so LINE still shows its quick replies."""
+    resident = LineResident(line_client, fake_line, ev.user_id(8))
+    shown = await resident.say("母の介護で毎日くたくたです。もう自分がどうなってもいいやと思う時があります")
+    [note] = [i for i, t in enumerate(shown) if t.startswith(texts.CARE_LEAD)]
+    assert "0570-783-556" in shown[note] and texts.CRISIS_EMERGENCY in shown[note]     # いのちの電話, verified
+    assert shown[note + 1] == texts.ROUTE_LEAD and resident.seen[-1]["type"] == "flex"   # then the answer
+    assert resident.seen[-1]["quickReply"]["items"] and "quickReply" not in resident.seen[note]
+    assert texts.L_CONTACT_ME in resident.choices()

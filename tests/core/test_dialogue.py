@@ -390,3 +390,29 @@ def test_crisis_lines_in_english_add_the_emergency_numbers_in_english(catalogue)
     shown = crisis.crisis_text(catalogue, hit, "en")
     assert shown.startswith(texts.CRISIS_LEAD) and shown.endswith(texts.CRISIS_EMERGENCY_ENGLISH)
     assert texts.CRISIS_EMERGENCY_ENGLISH not in crisis.crisis_text(catalogue, hit)
+
+
+def test_some_sign_of_a_crisis_adds_the_verified_lines_beside_the_answer(bot: Bot,
+                                                                         router: StandInRouter) -> None:
+    """``care``: the answer stays (the card, its buttons last, where LINE shows quick replies); one
+    message before it holds the verified lines only, then 119/110. The session is not marked a crisis."""
+    router.table["くたくた"] = RoutingResult("", Outcome.ROUTE, (Match("houkatsu", "houkatsu", .8),),
+                                         ("houkatsu",), care=("fake", "inochi"))
+    turn = bot.push("毎日くたくた")
+    note, answer = turn.replies[-2], turn.replies[-1]
+    assert note.text.startswith(texts.CARE_LEAD) and note.text.endswith(texts.CRISIS_EMERGENCY)
+    assert "0120-783-556" in note.text and "0120-000-000" not in note.text and not note.choices
+    assert answer.card is not None and answer.choices and bot.session.service_ids == ("houkatsu",)
+    assert not bot.session.crisis
+    two = (Match("wakamono_kokokara", "w", .3), Match("jiritsu_soudan", "j", .2))
+    router.table["むり"] = RoutingResult("", Outcome.CLARIFY, two, care=("inochi",))
+    turn = bot.push("もうむり")
+    assert turn.replies[-1].text == texts.CLARIFY and turn.replies[-2].text.startswith(texts.CARE_LEAD)
+    assert not any(texts.CARE_LEAD in r.text for r in bot.push("介護のこと").replies)      # no care: no note
+
+
+def test_care_with_no_verified_line_shows_no_note(bot: Bot, router: StandInRouter) -> None:
+    router.table["くたくた"] = RoutingResult("", Outcome.ROUTE, (Match("houkatsu", "houkatsu", .8),),
+                                         ("houkatsu",), care=("fake", "nowhere"))
+    turn = bot.push("毎日くたくた")
+    assert not any(texts.CARE_LEAD in r.text for r in turn.replies) and turn.replies[-1].card is not None
