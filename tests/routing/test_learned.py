@@ -238,11 +238,14 @@ def test_a_family_the_reader_is_unsure_of_shows_every_family_s_lines_in_turns(fu
 
 @pytest.mark.sudachi
 def test_the_reader_s_bar_is_where_the_blind_files_put_it(fuji_router):
-    """Written for this test: tiredness, giving up and an apology, with no crisis word (the reader:
-    0.70). Over 22 blind files and six training orders, a bar of 0.7 instead of 0.75 caught 20 more
-    crisis lines for 2 more false alarms (fifteenth pass): a missed crisis costs more."""
-    res = fuji_router.route("疲れちゃった。もう頑張れない。ごめんね")
+    """Written for this test: tiredness, giving up on everything and an apology, with no crisis word
+    (the reader: 0.73, between the old bar and the new). Over 22 blind files and six training orders, a
+    bar of 0.7 instead of 0.75 caught 20 more crisis lines for 2 more false alarms (fifteenth pass): a
+    missed crisis costs more. (The first sentence here, 疲れちゃった。もう頑張れない。ごめんね, read 0.70
+    and fell just under when the model was retrained for a word list; it now gets the lines as care.)"""
+    res = fuji_router.route("もう疲れた。何もかも頑張れない。ごめんね")
     assert res.outcome is Outcome.CRISIS and res.crisis.terms[0].startswith(learned.CRISIS)
+    assert float(res.crisis.terms[0][1:]) < 0.75
 
 
 @pytest.mark.sudachi

@@ -206,3 +206,15 @@ def test_thanks_and_a_goodbye_are_no_need_and_no_crisis(fuji_router):
     assert not bare.explanation["reason"].startswith("courtesy only")
     farewell = fuji_router.route("みんな今までありがとう、さようなら")   # a farewell is still read by the lexicon
     assert farewell.outcome is Outcome.CRISIS
+
+
+def test_a_hole_is_not_an_errand_unless_it_is_in_the_road(fuji_router):
+    """Written for this test: 穴が alone was an errand word (roads), so a child whose socks have holes and
+    a son shut in his room who made a hole in the wall were declined. A hole in a road or a playground is
+    still the city's general desk's."""
+    socks = fuji_router.route("靴下に穴があくまで同じ服を着ている子が近所にいて気になります")
+    assert socks.outcome is not Outcome.OUT_OF_SCOPE
+    wall = fuji_router.route("息子が部屋から出てこなくなって半年。昨日は壁に穴があいていました")
+    assert wall.outcome is not Outcome.OUT_OF_SCOPE
+    for road in ("家の前の道に穴があいていて危ないので直してほしい", "公園の遊具に穴があいていてけがをしそう"):
+        assert fuji_router.route(road).outcome is Outcome.OUT_OF_SCOPE, road
