@@ -74,9 +74,10 @@ def place_card(place: Place, now: dt.datetime) -> Card:
     return Card(title=place.name, fields=tuple(place_fields(place, now)), url=place.map_url)
 
 
-# Only lexicon words may leave the encrypted session for the ticket's plain ``routing`` column:
-# the explanation's other lists (unknown words, terms) can hold names and numbers the person wrote.
-SAFE_EXPLANATION = ("reason", "out_of_scope_words", "vague_words")
+# Only lexicon words, and the crisis reader's probability behind a gentle note (care), may leave the
+# encrypted session for the ticket's plain ``routing`` column: the explanation's other lists (unknown
+# words, terms) can hold names and numbers the person wrote.
+SAFE_EXPLANATION = ("reason", "out_of_scope_words", "vague_words", "care")
 
 
 def routing_record(result: RoutingResult) -> dict[str, Any]:

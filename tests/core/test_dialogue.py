@@ -416,3 +416,18 @@ def test_care_with_no_verified_line_shows_no_note(bot: Bot, router: StandInRoute
                                          ("houkatsu",), care=("fake", "nowhere"))
     turn = bot.push("毎日くたくた")
     assert not any(texts.CARE_LEAD in r.text for r in turn.replies) and turn.replies[-1].card is not None
+
+
+def test_a_ticket_after_the_gentle_crisis_note_tells_staff_the_reader_saw_a_sign(bot: Bot) -> None:
+    """The reader's probability (a number, no text) goes with the ticket, so staff know the crisis lines
+    were shown beside the answer."""
+    bot.router.table["介護"] = RoutingResult(
+        "", Outcome.ROUTE, (Match("houkatsu", "houkatsu", 0.8),), ("houkatsu",), care=("inochi",),
+        explanation={"reason": "one clear desk", "care": {"‼": 0.28}, "unknown_words": ["山田"]})
+    _to_summary(bot)
+    bot.push("母のこと")
+    bot.push(payload="contact:none")
+    bot.push(payload="skip")
+    bot.push(payload="meeting:no")
+    (effect,) = bot.push(payload="preview:send").effects
+    assert effect.routing["explanation"] == {"reason": "one clear desk", "care": {"‼": 0.28}}
