@@ -89,6 +89,9 @@ CRISIS_OFFER = "市の担当者から連絡をすることもできます。ど�
 # After an answer, when the router saw some sign of a crisis but not enough to answer with the crisis
 # lines first (RoutingResult.care): the same verified lines, offered gently, in one message of their own.
 CARE_LEAD = "もし、いま心や体があぶないと感じたら、すぐに話せる窓口もあります。"
+# ... and in place of the decline (OUT_OF_SCOPE) when the message was not read as a welfare matter:
+# no inquiry is turned away while there is some sign of a crisis.
+CARE_SAY_MORE = "よければ、こまっていることを、もう少し書いてください。"
 CRISIS_EMERGENCY_ENGLISH = "If your life or safety is in danger now, call 119 (ambulance) or 110 (police)."
 
 # --- the menu (LINE rich menu 相談する / 窓口を探す / 状況確認 / 緊急のとき; the same words may be typed) ---

@@ -93,11 +93,17 @@ def present(session: Session, result: RoutingResult, ctx: Context, lead: tuple[R
     """Shows what the router decided: card, list, question, decline or crisis lines. When the router saw
     some sign of a crisis short of one (``result.care``), the crisis lines come gently with the answer,
     in a message of their own just before the one that carries the buttons (LINE shows quick replies
-    only under the last message)."""
+    only under the last message); a decline becomes an invitation to say more."""
     turn = _answer(session, result, ctx, lead)
     note = crisis.care_text(ctx.catalogue, result.care) if result.care and result.crisis is None else None
     if note is None:
         return turn
+    if result.outcome == Outcome.OUT_OF_SCOPE and not result.no_need:
+        # no inquiry is turned away while there is some sign of a crisis: not "we cannot help here", but
+        # the lines, then an invitation to say more (the city's general desk stays on the card)
+        desk = general_desk(ctx.catalogue)
+        say_more = Reply(texts.CARE_SAY_MORE, card=place_card(desk, ctx.now) if desk else None)
+        return dataclasses.replace(turn, replies=lead + (Reply(note), say_more))
     at = len(turn.replies) - 1 if turn.replies and turn.replies[-1].choices else len(turn.replies)
     return dataclasses.replace(turn, replies=turn.replies[:at] + (Reply(note),) + turn.replies[at:])
 

@@ -431,3 +431,18 @@ def test_a_ticket_after_the_gentle_crisis_note_tells_staff_the_reader_saw_a_sign
     bot.push(payload="meeting:no")
     (effect,) = bot.push(payload="preview:send").effects
     assert effect.routing["explanation"] == {"reason": "one clear desk", "care": {"‼": 0.28}}
+
+
+def test_with_some_sign_of_a_crisis_a_message_is_not_turned_away(bot: Bot, router: StandInRouter) -> None:
+    """An out-of-scope answer with ``care``: the lines, then an invitation to say more (the general desk's
+    card stays), never 「ここでは案内できません」. Thanks (no_need) are thanked, and the lines follow."""
+    router.table["夕方"] = RoutingResult("", Outcome.OUT_OF_SCOPE, care=("inochi",))
+    turn = bot.push("夕方の川の水位")
+    assert [r.text for r in turn.replies] == [turn.replies[0].text, texts.CARE_SAY_MORE]
+    assert turn.replies[0].text.startswith(texts.CARE_LEAD) and "0120-783-556" in turn.replies[0].text
+    assert turn.replies[1].card is not None and "0545-55-2757" in turn.replies[1].card.text_fallback()
+    assert not any(texts.OUT_OF_SCOPE in r.text for r in turn.replies)
+    assert [r.text for r in bot.push("天気を教えて").replies] == [texts.OUT_OF_SCOPE]        # no care: declined
+    router.table["どうも"] = RoutingResult("", Outcome.OUT_OF_SCOPE, care=("inochi",), no_need=True)
+    thanks = bot.push("どうも").replies
+    assert thanks[0].text == texts.NO_NEED and thanks[1].text.startswith(texts.CARE_LEAD) and len(thanks) == 2
