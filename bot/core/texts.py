@@ -86,7 +86,7 @@ CRISIS_LINE = "・{name}: {phone}（{hours}）"
 CRISIS_LINE_NO_HOURS = "・{name}: {phone}"
 CRISIS_EMERGENCY = "命にかかわるときは、すぐに119番か110番に電話してください。"
 CRISIS_OFFER = "市の担当者から連絡をすることもできます。どうしますか。"
-# After an answer, when the router saw some sign of a crisis but not enough to answer with the crisis
+# With an answer, when the router saw some sign of a crisis but not enough to answer with the crisis
 # lines first (RoutingResult.care): the same verified lines, offered gently, in one message of their own.
 CARE_LEAD = "もし、いま心や体があぶないと感じたら、すぐに話せる窓口もあります。"
 # ... and in place of the decline (OUT_OF_SCOPE) when the message was not read as a welfare matter:

@@ -38,11 +38,11 @@ def crisis_text(cat: Catalogue, hit: CrisisHit, language: str = "ja") -> str:
     return "\n".join(rows)
 
 
-MAX_CARE_LINES = 2     # the gentle note after an answer: fewer lines than a crisis reply
+MAX_CARE_LINES = 2     # the gentle note beside an answer: fewer lines than a crisis reply
 
 
 def care_text(cat: Catalogue, line_ids: tuple[str, ...]) -> str | None:
-    """The gentle note after an answer (RoutingResult.care): verified lines only, then 119/110.
+    """The gentle note beside an answer (RoutingResult.care): verified lines only, then 119/110.
     None when no line of the ids is verified (nothing is shown rather than an unverified number)."""
     known = {c.id for c in cat.crisis_lines}
     ids = tuple(i for i in line_ids if i in known)

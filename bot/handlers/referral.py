@@ -103,7 +103,8 @@ def present(session: Session, result: RoutingResult, ctx: Context, lead: tuple[R
         # the lines, then an invitation to say more (the city's general desk stays on the card)
         desk = general_desk(ctx.catalogue)
         say_more = Reply(texts.CARE_SAY_MORE, card=place_card(desk, ctx.now) if desk else None)
-        return dataclasses.replace(turn, replies=lead + (Reply(note), say_more))
+        # the decline is the last reply; what came before it (a lead) stays
+        return dataclasses.replace(turn, replies=turn.replies[:-1] + (Reply(note), say_more))
     at = len(turn.replies) - 1 if turn.replies and turn.replies[-1].choices else len(turn.replies)
     return dataclasses.replace(turn, replies=turn.replies[:at] + (Reply(note),) + turn.replies[at:])
 

@@ -9,7 +9,7 @@ Definitions (also in docs/routing.md):
   candidates) outcome clarify; out_of_scope and crisis as top-1.
 - crisis recall: crisis lines with outcome crisis. False alarms: non-crisis lines with outcome
   crisis, over all non-crisis lines (and over the ``crisis_near_miss`` lines).
-- care: lines not alarmed whose answer the crisis lines follow gently (``RoutingResult.care``), over
+- care: lines not alarmed whose answer the crisis lines come with, gently (``RoutingResult.care``), over
   the crisis lines missed and over the other lines not alarmed. Not crisis recall: the answer stays.
 - out-of-scope recall ("correctly declined") and precision.
 """

@@ -416,7 +416,7 @@ class Router:
                 # which family (harm by someone, a medical emergency, distress): its lines come first
                 kind, line_ids = self._family_lines(feats)
                 hit = CrisisHit(kind=kind, terms=(f"{learned.CRISIS}{p_crisis:.2f}",), line_ids=line_ids)
-        # some sign of a crisis, not enough to put the crisis lines first: they follow the answer
+        # some sign of a crisis, not enough to put the crisis lines first: they come with the answer
         care = self._family_lines(feats)[1] if hit is None and p_crisis >= LEARNED_CARE else ()
         vocab = self.index.postings
         toks = analysis.tokens

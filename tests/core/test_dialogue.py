@@ -355,12 +355,8 @@ def test_telegram_start_greets_and_help_offers_the_commands(bot: Bot) -> None:
         "cmd:status", "cmd:withdraw", "cmd:restart", "cmd:anonymous"]
 
 
-def test_the_ticket_keeps_lexicon_words_of_the_routing_never_free_text(bot: Bot) -> None:
-    from bot.routing.result import Match, Outcome, RoutingResult
-    bot.router.table["介護"] = RoutingResult(
-        "", Outcome.ROUTE, (Match("houkatsu", "houkatsu", 0.81234),), ("houkatsu",),
-        explanation={"normalised": "母の介護 山田花子", "unknown_words": ["山田", "花子"], "reason": "one clear desk",
-                     "vague_words": ["のことで"], "terms": {"houkatsu": {"介護": 3.2}}})
+def _file_ticket_answered_in_chat(bot: Bot) -> CreateTicket:
+    """From the first inquiry to a sent ticket: answered in the chat, optional steps skipped."""
     _to_summary(bot)
     bot.push("母のこと")
     bot.push(payload="contact:none")
@@ -368,6 +364,16 @@ def test_the_ticket_keeps_lexicon_words_of_the_routing_never_free_text(bot: Bot)
     bot.push(payload="meeting:no")
     (effect,) = bot.push(payload="preview:send").effects
     assert isinstance(effect, CreateTicket)
+    return effect
+
+
+def test_the_ticket_keeps_lexicon_words_of_the_routing_never_free_text(bot: Bot) -> None:
+    from bot.routing.result import Match, Outcome, RoutingResult
+    bot.router.table["介護"] = RoutingResult(
+        "", Outcome.ROUTE, (Match("houkatsu", "houkatsu", 0.81234),), ("houkatsu",),
+        explanation={"normalised": "母の介護 山田花子", "unknown_words": ["山田", "花子"], "reason": "one clear desk",
+                     "vague_words": ["のことで"], "terms": {"houkatsu": {"介護": 3.2}}})
+    effect = _file_ticket_answered_in_chat(bot)
     assert effect.routing == {"outcome": "route", "matches": [{"id": "houkatsu", "score": 0.812}],
                               "needed": ["houkatsu"],
                               "explanation": {"reason": "one clear desk", "vague_words": ["のことで"]}}
@@ -424,12 +430,7 @@ def test_a_ticket_after_the_gentle_crisis_note_tells_staff_the_reader_saw_a_sign
     bot.router.table["介護"] = RoutingResult(
         "", Outcome.ROUTE, (Match("houkatsu", "houkatsu", 0.8),), ("houkatsu",), care=("inochi",),
         explanation={"reason": "one clear desk", "care": {"‼": 0.28}, "unknown_words": ["山田"]})
-    _to_summary(bot)
-    bot.push("母のこと")
-    bot.push(payload="contact:none")
-    bot.push(payload="skip")
-    bot.push(payload="meeting:no")
-    (effect,) = bot.push(payload="preview:send").effects
+    effect = _file_ticket_answered_in_chat(bot)
     assert effect.routing["explanation"] == {"reason": "one clear desk", "care": {"‼": 0.28}}
 
 
