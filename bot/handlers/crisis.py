@@ -44,9 +44,7 @@ MAX_CARE_LINES = 2     # the gentle note beside an answer: fewer lines than a cr
 def care_text(cat: Catalogue, line_ids: tuple[str, ...]) -> str | None:
     """The gentle note beside an answer (RoutingResult.care): verified lines only, then 119/110.
     None when no line of the ids is verified (nothing is shown rather than an unverified number)."""
-    known = {c.id for c in cat.crisis_lines}
-    ids = tuple(i for i in line_ids if i in known)
-    lines = public_crisis_lines(cat, ids=ids)[:MAX_CARE_LINES] if ids else []
+    lines = public_crisis_lines(cat, ids=line_ids)[:MAX_CARE_LINES]    # verified ones of these ids, in order
     if not lines:
         return None
     return "\n".join([texts.CARE_LEAD, *(line_row(line) for line in lines), texts.CRISIS_EMERGENCY])
