@@ -305,6 +305,7 @@ class CrisisScreen:
         self._present = forms(data.get("present_markers", ()), normalise, read)
         self._near = forms(data.get("negation_near", ()), normalise, read)
         self._suspect = forms(data.get("suspicion_markers", ()), normalise, read)
+        self._truth = forms(data.get("truth_after", ()), normalise, read)
         self._false_alarm = forms(data.get("false_alarm", ()), normalise, read)
         self._false_alarm_next = forms(data.get("false_alarm_next", ()), normalise, read)
         self._past = forms(data.get("past_suffix", ()), normalise, read)
@@ -417,7 +418,8 @@ class CrisisScreen:
         if kind in self._laugh_kinds and self._laughed(rest, kana):
             return True
         clause = _CLAUSE_END.split(stream[end:end + 40], maxsplit=1)[0]
-        if self._near.within(clause, kana) and not self._suspect.within(clause, kana):
+        if self._near.within(clause, kana) and not self._suspect.within(clause, kana) \
+                and not self._owned_later(stream, end, kana):
             return True
         if kind in self._heard_kinds and self._heard_of(clause, kana):
             return True
@@ -427,7 +429,8 @@ class CrisisScreen:
         # ただ寝てただけだった"); never further: a later sentence may be about something else
         m1 = _SENTENCE_END.search(stream, end)
         m2 = _SENTENCE_END.search(stream, m1.end()) if m1 else None
-        if self._false_alarm.within(stream[end:m1.start() if m1 else len(stream)], kana):
+        if self._false_alarm.within(stream[end:m1.start() if m1 else len(stream)], kana) \
+                and not self._owned_later(stream, end, kana):
             return True
         if self._false_alarm_next.within(stream[end:m2.start() if m2 else len(stream)], kana):
             return True
@@ -450,6 +453,21 @@ class CrisisScreen:
             sentence = stream[sent_start:sent_end_m.start() if sent_end_m else len(stream)]
             return not self._present.within(sentence, kana)
         return False
+
+    def _owned_later(self, stream: str, end: int, kana: bool) -> bool:
+        """A cover, then the truth: a later clause of the sentence owns up to what the first played
+        down (冗談っぽく言ってるけど、実は本気で考えてる), and does not play it down again itself."""
+        m = _SENTENCE_END.search(stream, end)
+        rest = stream[end:m.start() if m else len(stream)]
+        first = _CLAUSE_END.search(rest)
+        if first is None:
+            return False
+        later = rest[first.end():]
+        at = self._truth.first(later, kana)
+        if at < 0:
+            return False
+        owned = _CLAUSE_END.split(later[at:], maxsplit=1)[0]
+        return not (self._near.within(owned, kana) or self._false_alarm.within(owned, kana))
 
     def _heard_of(self, clause: str, kana: bool) -> bool:
         """The sign's clause ends as something heard, after an if (刺されたら死ぬって聞く)."""

@@ -306,6 +306,15 @@ def test_jest_frame_holds_in_its_clause_unless_the_writer_means_it(screen_words)
     assert screen_words("ぽっくり死にたい、本気で") is not None
 
 
+def test_a_cover_then_the_truth_in_a_later_clause_is_no_jest(screen_words):
+    assert screen_words("消えたいって冗談っぽく言ってるけど、実は毎晩そう思ってる") is not None
+    assert screen_words("死にたいとか冗談だけど、ほんとはもうずっと前から") is not None
+    # the truth told in the sign's own clause, or played down again, or in the next sentence: a jest
+    assert screen_words("消えたいって冗談っぽく言ってるけど、実は冗談です") is None
+    assert screen_words("死にたいって冗談っぽく言っただけ。実は元気です") is None
+    assert screen_words("消えたいって冗談っぽく言ってる") is None
+
+
 def test_reading_patterns_catch_conjugations_and_text_patterns_counts(screen_words):
     assert screen_words("死にたか") is not None                     # dialect ending, on the reading
     assert screen_words("処方薬を50錠飲んだ") is not None           # a text pattern with a count
