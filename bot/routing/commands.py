@@ -71,7 +71,8 @@ def _eval(args: argparse.Namespace) -> int:
         # held-out and blind probes: aggregates and confusion pair counts only, never sentences
         for line in evaluate(router.route, items).lines(f"{label} (router)", sentences=sentences):
             print(line)
-        base_lines = evaluate(baseline.route, items).lines(f"{label} (plain BM25 baseline)", sentences=False)
+        base_lines = evaluate(baseline.route, items).lines(f"{label} (plain BM25 baseline)", sentences=False,
+                                                           care=False)
         for line in base_lines[:base_lines.index("recall per service (route/multi lines):")]:
             print(line)
 

@@ -140,7 +140,9 @@ class Report:
     def _pct(a: int, b: int) -> str:
         return f"{100.0 * a / b:5.1f}% ({a}/{b})" if b else "  n/a"
 
-    def lines(self, label: str, *, sentences: bool) -> list[str]:
+    def lines(self, label: str, *, sentences: bool, care: bool = True) -> list[str]:
+        """The report; ``care``: whether the router routed with the crisis lines beside an answer
+        (RoutingResult.care): the plain baseline has no such step, and its line would always say 0."""
         p = self._pct
         oos_prec = p(self.oos_declined, self.oos_predicted)
         out = [
@@ -153,9 +155,9 @@ class Report:
             f"crisis kind correct    {p(self.crisis_kind_ok, self.crisis_n)}",
             f"crisis false alarms    {p(self.false_alarms, self.non_crisis_n)}  near-miss lines: "
             f"{p(self.near_miss_alarms, self.near_miss_n)}",
-            f"crisis lines after the answer (care): missed crisis lines "
-            f"{p(self.care_crisis, self.crisis_n - self.crisis_hit)}  other lines "
-            f"{p(self.care_other, self.non_crisis_n - self.false_alarms)}",
+            *([f"crisis lines after the answer (care): missed crisis lines "
+               f"{p(self.care_crisis, self.crisis_n - self.crisis_hit)}  other lines "
+               f"{p(self.care_other, self.non_crisis_n - self.false_alarms)}"] if care else []),
             f"out-of-scope declined  {p(self.oos_declined, self.oos_n)}  precision {oos_prec}",
             "recall per service (route/multi lines):",
             *(f"  {s:<20} {p(self.svc_hit[s], self.svc_n[s])}" for s in sorted(self.svc_n)),

@@ -145,6 +145,9 @@ def test_cli_eval_reports_the_blind_probe_files(capsys):
     out = capsys.readouterr().out
     assert "blind-2026-11-27-everyone.tsv" in out and "== blind probes (router): " in out
     assert "crisis recall" in out and "errors:" not in out
+    router_part, baseline_part = out.split("(plain BM25 baseline)")
+    # the care line belongs to the router, which has that step; the baseline has none to report
+    assert "(care)" in router_part and "(care)" not in baseline_part
 
 
 def test_one_errand_word_found_twice_counts_once():
