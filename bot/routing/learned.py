@@ -17,6 +17,14 @@ per crisis family and ``VAGUE`` (a front desk would ask back: the labelled ``cla
 data: ``data/learned.json``, written by ``python -m bot.routing.learned`` (deterministic), with the
 hash of its training data, so a test can tell whether it is fresh. The file is keyed by the catalogue
 name and its routable ids: a router built on another catalogue does not use it.
+
+A second model of the same kind, ``data/learned_short.json`` (seventeenth pass), reads a message of at
+most ``SHORT`` letters beside the main one, and may only lower its crisis reading (the router's
+``LEARNED_SHORT_CHAT``): it is trained on every training line this short and on the ``short-*`` probe
+files (everyday chat, thanks, mis-sends, short needs and short crises), which the main model never
+sees. Taught everyday chat, the main model lost crisis lines among long messages, whose indirect signs
+are made of the same everyday words (お風呂, 帰る, 連絡); not taught it, it reads 塾終わったら連絡してね
+as a crisis. The short reader knows fewer signs (it has seen fewer lines), so it never raises a reading.
 """
 
 from __future__ import annotations
@@ -67,6 +75,8 @@ def classes_for(catalogue) -> list[str]:
 EPOCHS = 30
 L2 = 1e-4
 RATE = 0.3
+SHORT = 16                    # letters (the "lens" band): a message this short is read for a crisis by
+#                               the short reader too, trained on messages this short only
 PRUNE = 0.05                  # weights smaller than this are dropped (a feature with none is left out)
 FORMAT = 1
 
@@ -190,12 +200,17 @@ class Model:
                    tuple(d["bias"]), tuple(d.get("catalogue", ())), d.get("data_hash", ""))
 
 
-def load_model() -> Model | None:
+def load_model(name: str = "learned.json") -> Model | None:
     try:
-        text = resources.files("bot.routing").joinpath("data", "learned.json").read_text(encoding="utf-8")
+        text = resources.files("bot.routing").joinpath("data", name).read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
     return Model.from_json(text)
+
+
+def load_short_model() -> Model | None:
+    """The crisis reader for messages of at most ``SHORT`` letters (data/learned_short.json)."""
+    return load_model(SHORT_FILE.name)
 
 
 # --- training (build time only) ------------------------------------------------------------
@@ -295,6 +310,7 @@ def data_hash(texts: Iterable[tuple[str, frozenset[str], float]], extra: str = "
 
 
 DATA_FILE = Path(__file__).parent / "data" / "learned.json"
+SHORT_FILE = Path(__file__).parent / "data" / "learned_short.json"
 EXTRA_FILE = Path(__file__).parent / "data" / "learned_extra.tsv"
 DEV_FILE = Path(__file__).parents[2] / "tests" / "data" / "golden" / "dev.tsv"
 PROBES_DIR = Path(__file__).parents[2] / "tests" / "data" / "probes"          # train-*.tsv: golden format
@@ -320,17 +336,34 @@ def probe_rows(probes_dir: Path = PROBES_DIR, crisis_probe: Path = CRISIS_PROBE)
     return out
 
 
+def short_probe_rows(probes_dir: Path = PROBES_DIR) -> list[tuple]:
+    """Training rows of the ``short-*`` probe files: for the short crisis reader only."""
+    from bot.routing.evaluate import load_golden
+    return [_golden_row(it) for path in sorted(probes_dir.glob("short-*.tsv")) for it in load_golden(path)]
+
+
 def fingerprint(catalogue, dev_path: Path = DEV_FILE) -> tuple[list, str]:
+    """The main model's training texts, and the hash of everything both models are trained from."""
     from bot.routing.evaluate import load_golden
     items = labelled(catalogue, load_golden(dev_path), EXTRA_FILE) + probe_rows()
     src = (Path(__file__).read_text(encoding="utf-8"))   # the features and the trainer are part of the data
-    return items, data_hash(items, src)
+    return items, data_hash(items + short_probe_rows(), src)
 
 
 def build(catalogue, router, dev_path: Path = DEV_FILE) -> Model:
     items, h = fingerprint(catalogue, dev_path)
     classes = classes_for(catalogue)
     model = train(training_rows(router, items), classes)
+    routable = tuple(s.id for s in catalogue.services if s.routable)
+    return Model(model.classes, model.index, model.weights, model.bias, routable, h)
+
+
+def build_short(catalogue, router, dev_path: Path = DEV_FILE) -> Model:
+    """The short crisis reader: the same model, trained on every training line of at most ``SHORT``
+    letters (as the router counts them, normalised) and on the ``short-*`` probe files."""
+    items, h = fingerprint(catalogue, dev_path)
+    short = [row for row in items + short_probe_rows() if len(router.normalise(row[0])) <= SHORT]
+    model = train(training_rows(router, short), classes_for(catalogue))
     routable = tuple(s.id for s in catalogue.services if s.routable)
     return Model(model.classes, model.index, model.weights, model.bias, routable, h)
 
@@ -385,7 +418,8 @@ class _Empty:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Regenerates data/learned.json from the catalogue, dev.tsv and data/learned_extra.tsv."""
+    """Regenerates data/learned.json (and data/learned_short.json) from the catalogue, dev.tsv,
+    data/learned_extra.tsv and the probe files."""
     import argparse
 
     from bot.catalogue import load_catalogue
@@ -394,6 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bot.routing.learned")
     ap.add_argument("--catalogue", type=Path, default=Path("knowledge/services.yaml"))
     ap.add_argument("--out", type=Path, default=DATA_FILE)
+    ap.add_argument("--short-out", type=Path, default=SHORT_FILE)
     ap.add_argument("--cv", type=int, default=0, metavar="K",
                     help="instead of writing the file, report K-fold cross-validation on dev and the extra lines")
     ap.add_argument("--seed", type=int, default=0,
@@ -418,9 +453,9 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{sum(r.outcome.value == 'out_of_scope' for r in oos)}/{len(oos)}, desk lines routed right "
               f"{sum(r.outcome.value == 'route' and r.matches[0].id == lab for lab, r in desk)}/{len(desk)}")
         return 0
-    model = build(cat, router)
-    args.out.write_text(model.to_json(), encoding="utf-8")
-    print(f"{args.out}: {len(model.index)} features, {len(model.classes)} classes, data {model.data_hash}")
+    for path, model in ((args.out, build(cat, router)), (args.short_out, build_short(cat, router))):
+        path.write_text(model.to_json(), encoding="utf-8")
+        print(f"{path}: {len(model.index)} features, {len(model.classes)} classes, data {model.data_hash}")
     return 0
 
 

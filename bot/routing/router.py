@@ -52,6 +52,9 @@ LEARNED_DOUBT = 0.05      # a crisis alarm in doubt (every sign told as settled 
 LEARNED_CRISIS_SEEN = 0.98  # ... and this sure where the lexicon read a crisis word and set it aside
 LEARNED_FAMILY_SURE = 0.5   # the crisis family the learned reader names: unless it is this sure of it ...
 LEARNED_FAMILY_MARGIN = 0.3  # ... and this much surer than of the next, every family's lines take turns
+LEARNED_SHORT_CHAT = 0.5  # a message of a few words the short reader reads under this (more likely chat than
+#                           not): its reading replaces the main reader's, which knows little of everyday chat.
+#                           0.7 lost 2 crisis lines on the short blind file; 0.5 and 0.6 none
 LEARNED_CARE = 0.15       # this sure, under the crisis bar: the answer stays, and its family's lines come
 #                           with it, gently (RoutingResult.care). Chosen on the blind files' counts: the
 #                           lowest bar, in steps of 0.05, that gives at most 1 ordinary message in 40 the
@@ -220,6 +223,7 @@ class Router:
     answers: re.Pattern[str] | None = None     # はい, いいえ: a bare answer, no goodbye (data/scope.yaml)
     params: Params = Params()
     model: learned.Model | None = None          # the learned weights (data/learned.json), when trained for this catalogue
+    short_reader: learned.Model | None = None   # a second crisis reader for a few words (learned.SHORT)
 
     def __post_init__(self) -> None:
         # the crisis kinds by family, each in the screen's priority order (the learned reader's classes)
@@ -387,6 +391,7 @@ class Router:
         def model_reading() -> learned.Reading:
             return feats or self.model.read(self._features(text, terms, lit, found))
         read_first: dict[str, float] = {}    # the learned model's first walk, when it was read for a crisis
+        short_read: dict[str, float] = {}    # the two readings of a short message (learned.SHORT)
         p_crisis = -1.0
         doubted: dict[str, Any] = {}
         if hit is not None and hit.doubt and self.model is not None and english is None:
@@ -412,6 +417,14 @@ class Router:
             # P(no welfare matter) in the same walk: it is asked below whenever the words are weak
             read_first = self.model.probabilities_of(feats, (learned.CRISIS, learned.OOS))
             p_crisis = read_first[learned.CRISIS]
+            if self.short_reader is not None and len(norm) <= learned.SHORT and p_crisis >= LEARNED_CARE:
+                # a message of a few words: the reader trained on such messages may say it is everyday
+                # chat (帰りに牛乳買ってきて). It only ever lowers the reading: it knows fewer signs
+                p_short = self.short_reader.probability(self.short_reader.read(
+                    self._features(text, terms, lit, found)), learned.CRISIS)
+                short_read = {learned.CRISIS: round(p_crisis, 2), "short": round(p_short, 2)}
+                if p_short < LEARNED_SHORT_CHAT:
+                    p_crisis = p_short
             if p_crisis >= (LEARNED_CRISIS_SEEN if crisis_seen else LEARNED_CRISIS):
                 # which family (harm by someone, a medical emergency, distress): its lines come first
                 kind, line_ids = self._family_lines(feats)
@@ -567,6 +580,8 @@ class Router:
             explanation["crisis_set_aside"] = doubted
         if care:
             explanation["care"] = {learned.CRISIS: round(p_crisis, 2)}
+        if short_read:   # a message of a few words, read for a crisis by both readers
+            explanation["short_reader"] = short_read
         if d.second:
             explanation["second_need"] = d.second
         language = "ja"
@@ -742,9 +757,11 @@ def _one_per_place(found: Sequence[tuple[int, int, int, str]]) -> tuple[str, ...
     return tuple(dict.fromkeys(out))
 
 
-def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None, model=_DEFAULT) -> Router:
+def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None, model=_DEFAULT,
+                 short_reader=_DEFAULT) -> Router:
     """Builds everything once: dictionary, lexicons with readings, synonym table, BM25 index, and
-    the learned weights when they were trained for this catalogue (``model=None``: without them)."""
+    the learned weights when they were trained for this catalogue (``model=None``: without them).
+    The short crisis reader comes with the default model; with a model given, only when given too."""
     tok = tokeniser if tokeniser is not None else shared_tokeniser()
     normalise = Normaliser(routing_data.load("normalise")["replace"], Glossary(routing_data.load("english")["words"]))
 
@@ -803,12 +820,18 @@ def build_router(catalogue: Catalogue, tokeniser: Tokeniser | None = None, model
     visit_words = tuple(dict.fromkeys(normalise(w) for w in scope.get("visit", ())))
     offers = tuple(s.id for s in catalogue.services if not s.routable and Field_.ZEN in s.fields)
     routable_ids = tuple(s.id for s in catalogue.services if s.routable)
+    if short_reader is _DEFAULT:
+        short_reader = learned.load_short_model() if model is _DEFAULT else None
+        if short_reader is not None and short_reader.catalogue != routable_ids:
+            short_reader = None
     if model is _DEFAULT:
         model = learned.load_model()
         if model is not None and model.catalogue != routable_ids:
             model = None      # trained for another catalogue: its classes mean nothing here
+    if model is None:
+        short_reader = None   # the short reader reads for the main model, never alone
     router = Router(
-        model=model,
+        model=model, short_reader=short_reader,
         catalogue=catalogue, tokeniser=tok, normalise=normalise, screener=screener, expander=expander,
         index=index, cues=Cues(routing_data.load("cues"), normalise),
         services={s.id: s for s in catalogue.services}, routable=routable, offers=offers,

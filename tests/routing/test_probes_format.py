@@ -15,7 +15,8 @@ PROBE_FILES = sorted(PROBES.glob("*.tsv"))
 
 def test_the_probe_files_are_named_for_their_use():
     assert PROBE_FILES, "no probe files"
-    assert all(re.fullmatch(r"(train|blind|crisis|read)-\d{4}-\d{2}-\d{2}-[a-z-]+\.tsv", p.name) for p in PROBE_FILES)
+    named = r"(train|short|blind|crisis|read)-\d{4}-\d{2}-\d{2}-[a-z-]+\.tsv"
+    assert all(re.fullmatch(named, p.name) for p in PROBE_FILES)
     assert any(p.name.startswith("blind-") for p in PROBE_FILES)
 
 
