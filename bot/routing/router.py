@@ -60,7 +60,9 @@ LEARNED_CARE = 0.15       # this sure, under the crisis bar: the answer stays, a
 #                           lowest bar, in steps of 0.05, that gives at most 1 ordinary message in 40 the
 #                           lines (0.15: 32 of 1 797; 0.1: 47, 2.6 %)
 OPENING_REST = 4          # letters besides openers and courtesy: a message that only opens a conversation
-LEARNED_CRISIS_MIN = 10   # characters: the learned reader reads sentences (はい, ありがとう, きァ say nothing it can weigh)
+LEARNED_CRISIS_MIN = 8    # characters: the learned reader reads sentences (はい, ありがとう, きァ say nothing
+#                           it can weigh). At 10, a message of 9 (もう終わりにします) was read by neither it
+#                           nor the lexicon's short-message rule (one weak sign counts up to 8)
 LEARNED_CRISIS_CONTENT = 6  # ... with this many letters besides courtesy (ありがとうございました。了解です says no need)
 _LETTERS = re.compile(r"[^\W_]")
 LEARNED_NEED = 0.5        # a second need the words found, short of the bar, that the model is this sure of ...

@@ -320,3 +320,14 @@ def test_the_short_reader_comes_with_the_default_model_only(fuji_router, other_r
     assert build_router(cat, tokeniser=fuji_router.tokeniser, model=None).short_reader is None
     given = build_router(cat, tokeniser=fuji_router.tokeniser, model=fuji_router.model)
     assert given.model is fuji_router.model and given.short_reader is None
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize(("text", "alarms"), [("屋上の柵の外にいる", True), ("今日で終わりにする", True),
+                                              ("明日電話しますね", False)])
+def test_a_message_of_eight_or_nine_letters_is_read_too(fuji_router, text, alarms):
+    """Written for this test: standing outside a rooftop fence, ending it today (9 letters), a call
+    promised for tomorrow (8). Before, the reader began at 10 letters and the lexicon counted one weak
+    sign alone only up to 8: nothing read these two crises. The chat stays chat (the short reader)."""
+    assert len(fuji_router.normalise(text)) in (8, 9)
+    assert (fuji_router.route(text).outcome is Outcome.CRISIS) == alarms
