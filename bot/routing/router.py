@@ -390,8 +390,15 @@ class Router:
         found = self.cues.extract(text, hits=lit["cue"])
         feats: learned.Reading | None = None   # the learned model's reading of the inquiry, made once
 
+        built: dict[str, float] = {}    # the model's features of the inquiry, built once for both readers
+
+        def model_features() -> dict[str, float]:
+            if not built:      # (never empty once built: it holds "bias")
+                built.update(self._features(text, terms, lit, found))
+            return built
+
         def model_reading() -> learned.Reading:
-            return feats or self.model.read(self._features(text, terms, lit, found))
+            return feats or self.model.read(model_features())
         read_first: dict[str, float] = {}    # the learned model's first walk, when it was read for a crisis
         short_read: dict[str, float] = {}    # the two readings of a short message (learned.SHORT)
         p_crisis = -1.0
@@ -422,8 +429,7 @@ class Router:
             if self.short_reader is not None and len(norm) <= learned.SHORT and p_crisis >= LEARNED_CARE:
                 # a message of a few words: the reader trained on such messages may say it is everyday
                 # chat (帰りに牛乳買ってきて). It only ever lowers the reading: it knows fewer signs
-                p_short = self.short_reader.probability(self.short_reader.read(
-                    self._features(text, terms, lit, found)), learned.CRISIS)
+                p_short = self.short_reader.probability(self.short_reader.read(model_features()), learned.CRISIS)
                 short_read = {learned.CRISIS: round(p_crisis, 2), "short": round(p_short, 2)}
                 if p_short < LEARNED_SHORT_CHAT:
                     p_crisis = p_short
