@@ -400,7 +400,7 @@ class Router:
         def model_reading() -> learned.Reading:
             return feats or self.model.read(model_features())
         read_first: dict[str, float] = {}    # the learned model's first walk, when it was read for a crisis
-        short_read: dict[str, float] = {}    # the two readings of a short message (learned.SHORT)
+        short_read: dict[str, float] = {}    # the short reader's readings of a short message (learned.SHORT)
         p_crisis = -1.0
         doubted: dict[str, Any] = {}
         if hit is not None and hit.doubt and self.model is not None and english is None:
@@ -507,10 +507,20 @@ class Router:
         light_only = best is not None and strong <= 0
         # the learned model, read only when it can change the outcome: is this a welfare matter at all?
         p_oos = -1.0      # (-1: not asked)
+        opens, courtesy_only = self._small_talk(norm, beyond)
+        to_talk = any(t.norm in self.asking_words for t in toks)    # 相談したい, 話せますか
         if self.model is not None and hit is None and strong < self.params.learned_keep:
             feats = model_reading()
             p_oos = read_first[learned.OOS] if read_first else self.model.probability(feats, learned.OOS)
-        opens, courtesy_only = self._small_talk(norm, beyond)
+            if self.short_reader is not None and len(norm) <= learned.SHORT and not opens \
+                    and beyond >= LEARNED_CRISIS_CONTENT and not to_talk:
+                # a few words, not an opener, a one-word answer or a wish to talk (the conversation asks
+                # about those): the short reader knows chat meant for someone else (部活終わったら迎えに来て)
+                # better than the main one. The surer of the two that it is no welfare matter decides
+                short_feats = self.short_reader.read(model_features())
+                p_short_oos = self.short_reader.probability(short_feats, learned.OOS)
+                short_read = {**short_read, f"short {learned.OOS}": round(p_short_oos, 2)}
+                p_oos = max(p_oos, p_short_oos)
         signals = Signals(hit is not None, errands, vague, age_known=bool(found.ages or found.stages),
                           light_only=light_only, strong=strong, short_topic=len(norm) <= SHORT_TOPIC,
                           participation=participation, foreign=foreign,
@@ -519,7 +529,7 @@ class Router:
                           p_oos=p_oos, elder_age=self._elder_age(text, found), told_past=frozenset(told_past),
                           stated=found.stated_ages, people=found.people,
                           wish=any(t.norm in self.wish_words for t in toks),
-                          asks=any(t.norm in self.asking_words for t in toks) or opens,
+                          asks=to_talk or opens,
                           courtesy_only=courtesy_only and english is None,
                           serves=self._serves(found, ranked),
                           concept=any(t.startswith(SYN) and t in vocab and not self.expander.is_light(t) for t in terms),
@@ -588,7 +598,7 @@ class Router:
             explanation["crisis_set_aside"] = doubted
         if care:
             explanation["care"] = {learned.CRISIS: round(p_crisis, 2)}
-        if short_read:   # a message of a few words, read for a crisis by both readers
+        if short_read:   # a message of a few words, read by both readers
             explanation["short_reader"] = short_read
         if d.second:
             explanation["second_need"] = d.second

@@ -331,3 +331,26 @@ def test_a_message_of_eight_or_nine_letters_is_read_too(fuji_router, text, alarm
     sign alone only up to 8: nothing read these two crises. The chat stays chat (the short reader)."""
     assert len(fuji_router.normalise(text)) in (8, 9)
     assert (fuji_router.route(text).outcome is Outcome.CRISIS) == alarms
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize("text", ["部活終わったら迎えに来て", "明日の朝ごはんパンでいい？"])
+def test_a_few_words_meant_for_someone_else_are_declined(fuji_router, text):
+    """Written for this test: chat meant for family, sent to the city. The main reader did not decline it;
+    the short reader, which has seen such chat, is sure it is no welfare matter."""
+    main_only = dataclasses.replace(fuji_router, short_reader=None)
+    assert main_only.route(text).outcome is not Outcome.OUT_OF_SCOPE
+    res = fuji_router.route(text)
+    assert res.outcome is Outcome.OUT_OF_SCOPE
+    assert res.explanation["short_reader"][f"short {learned.OOS}"] >= fuji_router.params.learned_oos
+
+
+@pytest.mark.sudachi
+@pytest.mark.parametrize(("text", "desk"), [("介護の相談したい", "houkatsu"), ("保育園に入れたい", "hoiku_concierge"),
+                                            ("家賃払えない", "jiritsu_soudan"), ("こんばんは", None)])
+def test_a_few_words_of_need_or_a_greeting_are_not_declined(fuji_router, text, desk):
+    res = fuji_router.route(text)
+    if desk is None:     # a greeting opens a conversation: it is asked about, not declined
+        assert res.outcome is Outcome.CLARIFY
+    else:
+        assert res.outcome is Outcome.ROUTE and res.matches[0].id == desk
