@@ -399,6 +399,12 @@ class Router:
 
         def model_reading() -> learned.Reading:
             return feats or self.model.read(model_features())
+        short_reading: list[learned.Reading] = []    # the short reader's, made once when asked
+
+        def short_reader_reading() -> learned.Reading:
+            if not short_reading:
+                short_reading.append(self.short_reader.read(model_features()))
+            return short_reading[0]
         read_first: dict[str, float] = {}    # the learned model's first walk, when it was read for a crisis
         short_read: dict[str, float] = {}    # the short reader's readings of a short message (learned.SHORT)
         p_crisis = -1.0
@@ -429,7 +435,7 @@ class Router:
             if self.short_reader is not None and len(norm) <= learned.SHORT and p_crisis >= LEARNED_CARE:
                 # a message of a few words: the reader trained on such messages may say it is everyday
                 # chat (帰りに牛乳買ってきて). It only ever lowers the reading: it knows fewer signs
-                p_short = self.short_reader.probability(self.short_reader.read(model_features()), learned.CRISIS)
+                p_short = self.short_reader.probability(short_reader_reading(), learned.CRISIS)
                 short_read = {learned.CRISIS: round(p_crisis, 2), "short": round(p_short, 2)}
                 if p_short < LEARNED_SHORT_CHAT:
                     p_crisis = p_short
@@ -517,8 +523,7 @@ class Router:
                 # a few words, not an opener, a one-word answer or a wish to talk (the conversation asks
                 # about those): the short reader knows chat meant for someone else (部活終わったら迎えに来て)
                 # better than the main one. The surer of the two that it is no welfare matter decides
-                short_feats = self.short_reader.read(model_features())
-                p_short_oos = self.short_reader.probability(short_feats, learned.OOS)
+                p_short_oos = self.short_reader.probability(short_reader_reading(), learned.OOS)
                 short_read = {**short_read, f"short {learned.OOS}": round(p_short_oos, 2)}
                 p_oos = max(p_oos, p_short_oos)
         signals = Signals(hit is not None, errands, vague, age_known=bool(found.ages or found.stages),
