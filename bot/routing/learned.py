@@ -19,7 +19,7 @@ hash of its training data, so a test can tell whether it is fresh. The file is k
 name and its routable ids: a router built on another catalogue does not use it.
 
 A second model of the same kind, ``data/learned_short.json`` (seventeenth pass), reads a message of at
-most ``SHORT`` letters beside the main one, and may only lower its crisis reading (the router's
+most ``SHORT_MESSAGE`` letters beside the main one, and may only lower its crisis reading (the router's
 ``LEARNED_SHORT_CHAT``): it is trained on every training line this short and on the ``short-*`` probe
 files (everyday chat, thanks, mis-sends, short needs and short crises), which the main model never
 sees. Taught everyday chat, the main model lost crisis lines among long messages, whose indirect signs
@@ -75,7 +75,7 @@ def classes_for(catalogue) -> list[str]:
 EPOCHS = 30
 L2 = 1e-4
 RATE = 0.3
-SHORT = 16                    # letters (the "lens" band): a message this short is read for a crisis by
+SHORT_MESSAGE = 16            # letters (the "lens" band): a message this short is read for a crisis by
 #                               the short reader too, trained on messages this short only
 PRUNE = 0.05                  # weights smaller than this are dropped (a feature with none is left out)
 FORMAT = 1
@@ -209,7 +209,7 @@ def load_model(name: str = "learned.json") -> Model | None:
 
 
 def load_short_model() -> Model | None:
-    """The crisis reader for messages of at most ``SHORT`` letters (data/learned_short.json)."""
+    """The crisis reader for messages of at most ``SHORT_MESSAGE`` letters (data/learned_short.json)."""
     return load_model(SHORT_FILE.name)
 
 
@@ -359,10 +359,10 @@ def build(catalogue, router, dev_path: Path = DEV_FILE) -> Model:
 
 
 def build_short(catalogue, router, dev_path: Path = DEV_FILE) -> Model:
-    """The short crisis reader: the same model, trained on every training line of at most ``SHORT``
+    """The short crisis reader: the same model, trained on every training line of at most ``SHORT_MESSAGE``
     letters (as the router counts them, normalised) and on the ``short-*`` probe files."""
     items, h = fingerprint(catalogue, dev_path)
-    short = [row for row in items + short_probe_rows() if len(router.normalise(row[0])) <= SHORT]
+    short = [row for row in items + short_probe_rows() if len(router.normalise(row[0])) <= SHORT_MESSAGE]
     model = train(training_rows(router, short), classes_for(catalogue))
     routable = tuple(s.id for s in catalogue.services if s.routable)
     return Model(model.classes, model.index, model.weights, model.bias, routable, h)

@@ -225,7 +225,7 @@ class Router:
     answers: re.Pattern[str] | None = None     # はい, いいえ: a bare answer, no goodbye (data/scope.yaml)
     params: Params = Params()
     model: learned.Model | None = None          # the learned weights (data/learned.json), when trained for this catalogue
-    short_reader: learned.Model | None = None   # a second crisis reader for a few words (learned.SHORT)
+    short_reader: learned.Model | None = None   # a second crisis reader for a few words
 
     def __post_init__(self) -> None:
         # the crisis kinds by family, each in the screen's priority order (the learned reader's classes)
@@ -390,23 +390,27 @@ class Router:
         found = self.cues.extract(text, hits=lit["cue"])
         feats: learned.Reading | None = None   # the learned model's reading of the inquiry, made once
 
-        built: dict[str, float] = {}    # the model's features of the inquiry, built once for both readers
+        built: dict[str, float] | None = None    # the model's features of the inquiry, for both readers
+        short_feats: learned.Reading | None = None   # the short reader's reading of them
+        # a message of a few words: the short reader, trained on such messages, reads it too
+        few_words = self.short_reader is not None and len(norm) <= learned.SHORT_MESSAGE
 
         def model_features() -> dict[str, float]:
-            if not built:      # (never empty once built: it holds "bias")
-                built.update(self._features(text, terms, lit, found))
+            nonlocal built
+            if built is None:
+                built = self._features(text, terms, lit, found)
             return built
 
         def model_reading() -> learned.Reading:
             return feats or self.model.read(model_features())
-        short_reading: list[learned.Reading] = []    # the short reader's, made once when asked
 
         def short_reader_reading() -> learned.Reading:
-            if not short_reading:
-                short_reading.append(self.short_reader.read(model_features()))
-            return short_reading[0]
+            nonlocal short_feats
+            if short_feats is None:
+                short_feats = self.short_reader.read(model_features())
+            return short_feats
         read_first: dict[str, float] = {}    # the learned model's first walk, when it was read for a crisis
-        short_read: dict[str, float] = {}    # the short reader's readings of a short message (learned.SHORT)
+        short_read: dict[str, float] = {}    # the short reader's readings of a few words
         p_crisis = -1.0
         doubted: dict[str, Any] = {}
         if hit is not None and hit.doubt and self.model is not None and english is None:
@@ -432,9 +436,9 @@ class Router:
             # P(no welfare matter) in the same walk: it is asked below whenever the words are weak
             read_first = self.model.probabilities_of(feats, (learned.CRISIS, learned.OOS))
             p_crisis = read_first[learned.CRISIS]
-            if self.short_reader is not None and len(norm) <= learned.SHORT and p_crisis >= LEARNED_CARE:
-                # a message of a few words: the reader trained on such messages may say it is everyday
-                # chat (帰りに牛乳買ってきて). It only ever lowers the reading: it knows fewer signs
+            if few_words and p_crisis >= LEARNED_CARE:
+                # the short reader may say it is everyday chat (帰りに牛乳買ってきて). It only ever lowers
+                # the reading: it knows fewer signs
                 p_short = self.short_reader.probability(short_reader_reading(), learned.CRISIS)
                 short_read = {learned.CRISIS: round(p_crisis, 2), "short": round(p_short, 2)}
                 if p_short < LEARNED_SHORT_CHAT:
@@ -518,8 +522,7 @@ class Router:
         if self.model is not None and hit is None and strong < self.params.learned_keep:
             feats = model_reading()
             p_oos = read_first[learned.OOS] if read_first else self.model.probability(feats, learned.OOS)
-            if self.short_reader is not None and len(norm) <= learned.SHORT and not opens \
-                    and beyond >= LEARNED_CRISIS_CONTENT and not to_talk:
+            if few_words and not opens and beyond >= LEARNED_CRISIS_CONTENT and not to_talk:
                 # a few words, not an opener, a one-word answer or a wish to talk (the conversation asks
                 # about those): the short reader knows chat meant for someone else (部活終わったら迎えに来て)
                 # better than the main one. The surer of the two that it is no welfare matter decides
